@@ -1,0 +1,3 @@
+"""Guanxi: an open-source CRM."""
+
+__version__ = "0.1.0"

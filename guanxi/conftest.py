@@ -1,0 +1,15 @@
+"""Fixtures every app's tests share: an organisation with users in each role."""
+
+import pytest
+
+from guanxi.core.tests.factories import OrganisationFactory
+
+
+@pytest.fixture
+def org(db):
+    """Two sales departments under a sales division, and users in each default role.
+
+    华东销售部 (east): rep1, rep2, manager (its manager); 华北销售部 (north): rep3;
+    plus admin, finance, read_only, an outsider in 服务部.
+    """
+    return OrganisationFactory.build_org()

@@ -1,0 +1,46 @@
+from guanxi.core.models.configuration import (
+    CustomField,
+    CustomFieldType,
+    Notification,
+    Picklist,
+    PicklistOption,
+)
+from guanxi.core.models.organisation import SCOPE_WIDTH, Action, DataScope, Department, Role, User
+from guanxi.core.models.records import (
+    Attachment,
+    ChangeAction,
+    ChangeRecord,
+    OwnedModel,
+    RecordShare,
+    ShareAccess,
+    Tag,
+    TaggedItem,
+    TeamMember,
+    TimelineEntry,
+)
+from guanxi.core.models.search import SearchEntry
+
+__all__ = [
+    "SCOPE_WIDTH",
+    "Action",
+    "Attachment",
+    "ChangeAction",
+    "ChangeRecord",
+    "CustomField",
+    "CustomFieldType",
+    "DataScope",
+    "Department",
+    "Notification",
+    "OwnedModel",
+    "Picklist",
+    "PicklistOption",
+    "RecordShare",
+    "Role",
+    "SearchEntry",
+    "ShareAccess",
+    "Tag",
+    "TaggedItem",
+    "TeamMember",
+    "TimelineEntry",
+    "User",
+]

@@ -1,0 +1,52 @@
+"""The main menu. Apps add their entries here as they land; each entry names a URL."""
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from guanxi.core.scope import is_administrator
+
+MODULES = [
+    # (url name, label, icon)
+    ("home", _("Today"), "bi-house"),
+    ("customers:account_list", _("Customers"), "bi-building"),
+    ("activities:index", _("Activities"), "bi-calendar-check"),
+    ("leads:index", _("Leads"), "bi-funnel"),
+    ("marketing:index", _("Marketing"), "bi-megaphone"),
+    ("sales:index", _("Sales"), "bi-graph-up-arrow"),
+    ("service:index", _("Service"), "bi-headset"),
+    ("analytics:index", _("Analytics"), "bi-bar-chart"),
+]
+
+ADMIN_ENTRIES = [
+    ("core:user_list", _("Users"), "bi-people"),
+    ("core:department_list", _("Departments"), "bi-diagram-3"),
+    ("core:role_list", _("Roles"), "bi-shield-lock"),
+    ("core:picklist_list", _("Picklists"), "bi-list-ul"),
+    ("core:customfield_list", _("Custom fields"), "bi-input-cursor-text"),
+    ("core:tag_list", _("Tags"), "bi-tags"),
+    ("core:recycle_bin", _("Recycle bin"), "bi-trash"),
+]
+
+
+def _entries(spec):
+    entries = []
+    for name, label, icon in spec:
+        try:
+            entries.append({"url": reverse(name), "label": label, "icon": icon, "name": name})
+        except NoReverseMatch:
+            continue  # the module has not landed yet
+    return entries
+
+
+def navigation_for(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    from guanxi.core.models import Notification
+
+    return {
+        "nav_modules": _entries(MODULES),
+        "nav_admin": _entries(ADMIN_ENTRIES) if is_administrator(user) else [],
+        "unread_notifications": Notification.objects.filter(recipient=user, is_read=False).count(),
+        "is_administrator": is_administrator(user),
+    }

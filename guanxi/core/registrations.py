@@ -1,0 +1,1 @@
+"""What core itself registers with the registries it owns (search, views)."""

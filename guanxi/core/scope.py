@@ -1,0 +1,181 @@
+"""The data scope: which records a user may see or edit, as one SQL filter.
+
+A user sees a record when any of these holds:
+- its owner is in the user's role scope (own / department / department subtree / all);
+- it is shared with the user or the user's department (and the share has not expired);
+- the user is a member of its team;
+- its owner is the user's subordinate (manager chain and managed department subtrees).
+
+Unowned (pool) records are only visible through the pool rules other apps register with
+`register_pool_rule`. Everything here builds a `Q`; no row is ever filtered in Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from guanxi.core.models import User
+
+PoolRule = Callable[["User", type[models.Model]], Q]
+_pool_rules: dict[str, PoolRule] = {}
+
+
+def register_pool_rule(model_label: str, rule: PoolRule) -> None:
+    """Let an app (leads, customers) say which unowned records a user may see in its pools."""
+    _pool_rules[model_label] = rule
+
+
+def model_label(model: type[models.Model]) -> str:
+    return model._meta.label_lower
+
+
+def _roles(user: User):
+    cached = getattr(user, "_guanxi_roles", None)
+    if cached is None:
+        cached = list(user.roles.all())
+        user._guanxi_roles = cached
+    return cached
+
+
+def is_administrator(user: User) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or any(role.is_admin for role in _roles(user))
+
+
+def can(user: User, model: type[models.Model] | str, action: str) -> bool:
+    """Whether any of the user's roles allows `action` on `model`."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    label = model if isinstance(model, str) else model_label(model)
+    return any(role.allows(label, action) for role in _roles(user))
+
+
+def scope_for(user: User, model: type[models.Model], action: str = "view") -> str | None:
+    """The widest data scope among the user's roles that allow `action`, or None."""
+    from guanxi.core.models import SCOPE_WIDTH, DataScope
+
+    if user.is_superuser:
+        return DataScope.ALL
+    label = model_label(model)
+    scopes = [role.data_scope for role in _roles(user) if role.allows(label, action)]
+    if not scopes:
+        return None
+    return max(scopes, key=lambda scope: SCOPE_WIDTH[DataScope(scope)])
+
+
+def subordinate_ids(user: User) -> set[int]:
+    """Ids of everybody below the user: explicit manager chains and managed departments.
+
+    Organisation-sized (hundreds of users), computed once per user object.
+    """
+    cached = getattr(user, "_guanxi_subordinates", None)
+    if cached is not None:
+        return cached
+    from guanxi.core.models import Department, User
+
+    found: set[int] = set()
+    frontier = {user.pk}
+    while frontier:
+        managed_paths = list(
+            Department.objects.filter(manager_id__in=frontier).values_list("path", flat=True)
+        )
+        dept_filter = Q()
+        for path in managed_paths:
+            dept_filter |= Q(department__path__startswith=path)
+        below = Q(manager_id__in=frontier)
+        if managed_paths:
+            # Users whose manager is not set report to their department's manager.
+            below |= dept_filter
+        ids = set(User.objects.filter(below).values_list("pk", flat=True))
+        frontier = ids - found - {user.pk}
+        found |= frontier
+    user._guanxi_subordinates = found
+    return found
+
+
+def subtree_department_ids(user: User) -> list[int]:
+    from guanxi.core.models import Department
+
+    if user.department_id is None:
+        return []
+    path = Department.objects.filter(pk=user.department_id).values_list("path", flat=True).first()
+    return list(Department.objects.filter(path__startswith=path).values_list("pk", flat=True))
+
+
+def _role_scope_q(user: User, model: type[models.Model], action: str) -> Q:
+    from guanxi.core.models import DataScope
+
+    scope = scope_for(user, model, action)
+    if scope == DataScope.ALL:
+        return Q()
+    if scope == DataScope.SUBTREE and user.department_id:
+        return Q(owner__isnull=False, department_id__in=subtree_department_ids(user))
+    if scope == DataScope.DEPARTMENT and user.department_id:
+        return Q(owner__isnull=False, department_id=user.department_id)
+    if scope is None:
+        return Q(pk__in=[])
+    return Q(owner_id=user.pk)
+
+
+def _grant_q(user: User, model: type[models.Model], write: bool) -> Q:
+    from guanxi.core.models import RecordShare, ShareAccess, TeamMember
+
+    content_type = ContentType.objects.get_for_model(model)
+    now = timezone.now()
+    audience = Q(user_id=user.pk)
+    if user.department_id:
+        audience |= Q(department_id=user.department_id)
+    shares = RecordShare.objects.filter(
+        audience,
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+        content_type=content_type,
+        object_id=OuterRef("pk"),
+    )
+    team = TeamMember.objects.filter(
+        content_type=content_type, object_id=OuterRef("pk"), user_id=user.pk
+    )
+    if write:
+        shares = shares.filter(access=ShareAccess.WRITE)
+        team = team.filter(access=ShareAccess.WRITE)
+    return Q(Exists(shares)) | Q(Exists(team))
+
+
+def scope_q(user: User, model: type[models.Model], action: str = "view") -> Q:
+    """The whole rule for one user, model and action, as a single Q."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return Q()
+    role_q = _role_scope_q(user, model, action)
+    if not role_q:  # scope "all"
+        return role_q
+    write = action != "view"
+    q = role_q | Q(owner_id=user.pk) | _grant_q(user, model, write=write)
+    subordinates = subordinate_ids(user)
+    if subordinates and scope_for(user, model, action) is not None:
+        q |= Q(owner_id__in=sorted(subordinates))
+    pool_rule = _pool_rules.get(model_label(model))
+    if pool_rule is not None and scope_for(user, model, action) is not None:
+        q |= Q(owner__isnull=True) & pool_rule(user, model)
+    return q
+
+
+class ScopedQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> ScopedQuerySet:
+        return self.filter(scope_q(user, self.model, "view"))
+
+    def editable_by(self, user: User) -> ScopedQuerySet:
+        return self.filter(scope_q(user, self.model, "change"))
+
+    def deletable_by(self, user: User) -> ScopedQuerySet:
+        return self.filter(scope_q(user, self.model, "delete"))

@@ -1,0 +1,74 @@
+"""Reads that are more than a `get`. Every one starts from the actor's data scope."""
+
+from __future__ import annotations
+
+from itertools import chain
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.http import Http404
+
+from guanxi.core.models import ChangeRecord, OwnedModel, TimelineEntry, User
+
+
+def record_get_visible(*, model: type[OwnedModel], pk, user: User) -> OwnedModel:
+    """The record if the user may see it; otherwise 404, never 403, so ids do not leak."""
+    try:
+        return model.objects.visible_to(user).get(pk=pk)
+    except (model.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def record_get_editable(*, model: type[OwnedModel], pk, user: User) -> OwnedModel:
+    try:
+        return model.objects.editable_by(user).get(pk=pk)
+    except (model.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def record_history(*, record: models.Model, limit: int = 200):
+    content_type = ContentType.objects.get_for_model(record, for_concrete_model=False)
+    return (
+        ChangeRecord.objects.filter(content_type=content_type, object_id=record.pk)
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def record_timeline(*, record: models.Model, limit: int = 200):
+    content_type = ContentType.objects.get_for_model(record, for_concrete_model=False)
+    return (
+        TimelineEntry.objects.filter(content_type=content_type, object_id=record.pk)
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def record_feed(*, record: models.Model, limit: int = 200) -> list[dict]:
+    """Timeline and history merged, newest first, as plain items the detail page renders."""
+    items = chain(
+        (
+            {"type": "timeline", "at": e.created_at, "actor": e.actor, "entry": e}
+            for e in record_timeline(record=record, limit=limit)
+        ),
+        (
+            {"type": "change", "at": c.created_at, "actor": c.actor, "entry": c}
+            for c in record_history(record=record, limit=limit)
+        ),
+    )
+    return sorted(items, key=lambda item: item["at"], reverse=True)[:limit]
+
+
+def recycle_bin(*, model: type[OwnedModel]):
+    return model.all_objects.filter(is_deleted=True).select_related("owner", "deleted_by")
+
+
+def owned_models() -> list[type[OwnedModel]]:
+    """Every concrete model that obeys the data scope (the leak test walks these)."""
+    from django.apps import apps
+
+    return [
+        model
+        for model in apps.get_models()
+        if issubclass(model, OwnedModel) and not model._meta.abstract
+    ]

@@ -1,0 +1,75 @@
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from guanxi.core.models import ShareAccess
+from guanxi.core.services.records import record_create, record_share
+from guanxi.customers.models import Account
+
+pytestmark = pytest.mark.django_db
+
+
+def make_accounts(org):
+    return {
+        name: record_create(model=Account, data={"name": f"{name} co"}, actor=user)
+        for name, user in org.users().items()
+    }
+
+
+def visible(user):
+    return set(Account.objects.visible_to(user).values_list("name", flat=True))
+
+
+def test_rep_sees_only_own_records(org):
+    make_accounts(org)
+    assert visible(org.rep1) == {"rep1 co"}
+
+
+def test_manager_sees_subordinates_in_managed_department(org):
+    make_accounts(org)
+    # sales_manager scope is the subtree of 华东销售部; subordinates come in through both rules.
+    assert visible(org.manager) == {"manager co", "rep1 co", "rep2 co"}
+
+
+def test_admin_and_finance_see_everything(org):
+    make_accounts(org)
+    everything = {f"{name} co" for name in org.users()}
+    assert visible(org.admin) == everything
+    assert visible(org.finance) == everything
+
+
+def test_share_with_user_grants_read_not_write(org):
+    accounts = make_accounts(org)
+    record_share(instance=accounts["rep3"], actor=org.rep3, user=org.rep1)
+    assert "rep3 co" in visible(org.rep1)
+    assert not Account.objects.editable_by(org.rep1).filter(pk=accounts["rep3"].pk).exists()
+
+
+def test_write_share_with_department_grants_edit(org):
+    accounts = make_accounts(org)
+    record_share(
+        instance=accounts["rep3"], actor=org.rep3, department=org.east, access=ShareAccess.WRITE
+    )
+    assert Account.objects.editable_by(org.rep2).filter(pk=accounts["rep3"].pk).exists()
+
+
+def test_expired_share_grants_nothing(org):
+    accounts = make_accounts(org)
+    share = record_share(
+        instance=accounts["rep3"],
+        actor=org.rep3,
+        user=org.rep1,
+        expires_at=timezone.now() + datetime.timedelta(days=1),
+    )
+    share.expires_at = timezone.now() - datetime.timedelta(seconds=1)
+    share.save()
+    assert "rep3 co" not in visible(org.rep1)
+
+
+def test_deleted_records_are_invisible(org):
+    from guanxi.core.services.records import record_delete
+
+    accounts = make_accounts(org)
+    record_delete(instance=accounts["rep1"], actor=org.rep1)
+    assert visible(org.rep1) == set()

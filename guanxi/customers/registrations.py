@@ -1,0 +1,1 @@
+"""What customers registers with core: search, generic views."""
