@@ -28,13 +28,28 @@ ADMIN_ENTRIES = [
 ]
 
 
-def _entries(spec):
+def _is_active(url: str, path: str) -> bool:
+    if url == "/":
+        return path == "/"
+    return path.startswith(url)
+
+
+def _entries(spec, path: str = ""):
     entries = []
     for name, label, icon in spec:
         try:
-            entries.append({"url": reverse(name), "label": label, "icon": icon, "name": name})
+            url = reverse(name)
         except NoReverseMatch:
             continue  # the module has not landed yet
+        entries.append(
+            {
+                "url": url,
+                "label": label,
+                "icon": icon,
+                "name": name,
+                "active": _is_active(url, path),
+            }
+        )
     return entries
 
 
@@ -44,9 +59,11 @@ def navigation_for(request):
         return {}
     from guanxi.core.models import Notification
 
+    path = getattr(request, "path", "")
+    administrator = is_administrator(user)
     return {
-        "nav_modules": _entries(MODULES),
-        "nav_admin": _entries(ADMIN_ENTRIES) if is_administrator(user) else [],
+        "nav_modules": _entries(MODULES, path),
+        "nav_admin": _entries(ADMIN_ENTRIES, path) if administrator else [],
         "unread_notifications": Notification.objects.filter(recipient=user, is_read=False).count(),
-        "is_administrator": is_administrator(user),
+        "is_administrator": administrator,
     }

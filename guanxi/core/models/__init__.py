@@ -19,6 +19,7 @@ from guanxi.core.models.records import (
     TimelineEntry,
 )
 from guanxi.core.models.search import SearchEntry
+from guanxi.core.models.views import SavedView
 
 __all__ = [
     "SCOPE_WIDTH",
@@ -36,6 +37,7 @@ __all__ = [
     "PicklistOption",
     "RecordShare",
     "Role",
+    "SavedView",
     "SearchEntry",
     "ShareAccess",
     "Tag",

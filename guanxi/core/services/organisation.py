@@ -248,3 +248,25 @@ def role_validate_permissions(permissions: Any) -> None:
             raise ValidationError(
                 {"permissions": [_("Unknown action for %(model)s.") % {"model": label}]}
             )
+
+
+@transaction.atomic
+def user_set_password(*, user: User, password: str, actor: User | None) -> User:
+    """An administrator sets a new password for a user (the hash never enters the history)."""
+    from django.contrib.auth.password_validation import validate_password
+
+    require_administrator(actor)
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise ValidationError({"password": error.messages}) from None
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_record(
+        instance=user,
+        action=ChangeAction.UPDATE,
+        actor=actor,
+        after={"password": "******"},
+        message="password reset",
+    )
+    return user
