@@ -122,8 +122,6 @@ def _role_scope_q(user: User, model: type[models.Model], action: str) -> Q:
         return Q(owner__isnull=False, department_id__in=subtree_department_ids(user))
     if scope == DataScope.DEPARTMENT and user.department_id:
         return Q(owner__isnull=False, department_id=user.department_id)
-    if scope is None:
-        return Q(pk__in=[])
     return Q(owner_id=user.pk)
 
 
@@ -156,16 +154,19 @@ def scope_q(user: User, model: type[models.Model], action: str = "view") -> Q:
         return Q(pk__in=[])
     if user.is_superuser:
         return Q()
+    if scope_for(user, model, action) is None:
+        # A share or a team seat never lends an action the user's roles do not allow.
+        return Q(pk__in=[])
     role_q = _role_scope_q(user, model, action)
     if not role_q:  # scope "all"
         return role_q
     write = action != "view"
     q = role_q | Q(owner_id=user.pk) | _grant_q(user, model, write=write)
     subordinates = subordinate_ids(user)
-    if subordinates and scope_for(user, model, action) is not None:
+    if subordinates:
         q |= Q(owner_id__in=sorted(subordinates))
     pool_rule = _pool_rules.get(model_label(model))
-    if pool_rule is not None and scope_for(user, model, action) is not None:
+    if pool_rule is not None:
         q |= Q(owner__isnull=True) & pool_rule(user, model)
     return q
 

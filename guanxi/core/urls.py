@@ -25,9 +25,7 @@ urlpatterns = [
         notifications.notification_read_all,
         name="notification_read_all",
     ),
-    path(
-        "notifications/<int:pk>/read/", notifications.notification_read, name="notification_read"
-    ),
+    path("notifications/<int:pk>/read/", notifications.notification_read, name="notification_read"),
     # Administration
     path("admin/users/", admin.user_list, name="user_list"),
     path("admin/users/new/", admin.user_create_view, name="user_create"),

@@ -1,11 +1,51 @@
-"""Accounts (客户). The platform issue lands the core of the model so the generic views,
-the data scope and the search can be proven on a real record; the customers issue fills in
-the rest of SPEC §2."""
+"""Accounts (客户), contacts (联系人), their links and relations, groups and membership."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.core.models import OwnedModel
+
+
+def _picklist(code: str, verbose_name, related_name: str = "+") -> models.ForeignKey:
+    return models.ForeignKey(
+        "core.PicklistOption",
+        verbose_name=verbose_name,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name=related_name,
+        limit_choices_to={"picklist__code": code, "is_active": True},
+    )
+
+
+class LifecycleStage(models.TextChoices):
+    PROSPECT = "prospect", _("Prospect")
+    NEW = "new", _("New customer")
+    ACTIVE = "active", _("Active customer")
+    EXPANDING = "expanding", _("Expanding")
+    DORMANT = "dormant", _("Dormant")
+    CHURNED = "churned", _("Churned")
+
+
+class MembershipLevel(models.Model):
+    """A membership level reached at a points threshold (e.g. silver at 1,000 points)."""
+
+    name_zh = models.CharField(_("name (Chinese)"), max_length=50)
+    name_en = models.CharField(_("name (English)"), max_length=50)
+    threshold = models.PositiveIntegerField(_("points needed"), unique=True)
+    discount_percent = models.DecimalField(
+        _("discount %"), max_digits=5, decimal_places=2, default=0
+    )
+
+    class Meta:
+        verbose_name = _("membership level")
+        verbose_name_plural = _("membership levels")
+        ordering = ["threshold"]
+
+    def __str__(self) -> str:
+        from django.utils.translation import get_language
+
+        return self.name_zh if (get_language() or "zh").startswith("zh") else self.name_en
 
 
 class Account(OwnedModel):
@@ -15,20 +55,71 @@ class Account(OwnedModel):
 
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("type"), max_length=20, choices=Kind.choices, default=Kind.COMPANY)
-    industry = models.ForeignKey(
-        "core.PicklistOption",
-        verbose_name=_("industry"),
+    industry = _picklist("industry", _("industry"))
+    source = _picklist("source", _("source"))
+    status = _picklist("account_status", _("status"))
+    lifecycle_stage = models.CharField(
+        _("lifecycle stage"),
+        max_length=20,
+        choices=LifecycleStage.choices,
+        default=LifecycleStage.PROSPECT,
+    )
+    credit_rating = _picklist("credit_rating", _("credit rating"))
+    level = _picklist("customer_level", _("customer level"))
+    membership_level = models.ForeignKey(
+        MembershipLevel,
+        verbose_name=_("membership level"),
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
         related_name="+",
-        limit_choices_to={"picklist__code": "industry", "is_active": True},
+        editable=False,
+    )
+    points = models.IntegerField(_("points"), default=0, editable=False)
+    account_manager = models.ForeignKey(
+        "core.User",
+        verbose_name=_("account manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent account"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
     )
     phone = models.CharField(_("phone"), max_length=32, blank=True)
+    # Digits-only phone and lower-cased e-mail: what duplicate checks and search match on.
+    phone_digits = models.CharField(max_length=20, blank=True, db_index=True, editable=False)
     email = models.EmailField(_("e-mail"), blank=True)
     website = models.URLField(_("website"), blank=True)
+    province = models.CharField(_("province"), max_length=30, blank=True)
+    city = models.CharField(_("city"), max_length=30, blank=True)
+    district = models.CharField(_("district"), max_length=30, blank=True)
     address = models.CharField(_("address"), max_length=255, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=12, blank=True)
+    tax_number = models.CharField(_("tax number"), max_length=30, blank=True, db_index=True)
+    invoice_title = models.CharField(_("invoice title"), max_length=200, blank=True)
+    annual_revenue = models.DecimalField(
+        _("annual revenue"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # For an individual account: the person it is (one form edits both).
+    person = models.OneToOneField(
+        "customers.Contact",
+        verbose_name=_("person"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="own_account",
+        editable=False,
+    )
 
     class Meta:
         verbose_name = _("account")
@@ -38,7 +129,204 @@ class Account(OwnedModel):
             models.Index(fields=["owner", "-created_at"]),
             models.Index(fields=["department", "-created_at"]),
             models.Index(fields=["name"]),
+            models.Index(fields=["lifecycle_stage"]),
+            models.Index(fields=["province", "city"]),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+
+class Contact(OwnedModel):
+    class Gender(models.TextChoices):
+        UNKNOWN = "", _("Not given")
+        FEMALE = "female", _("Female")
+        MALE = "male", _("Male")
+
+    name = models.CharField(_("name"), max_length=100)
+    gender = models.CharField(
+        _("gender"), max_length=10, choices=Gender.choices, blank=True, default=""
+    )
+    title = models.CharField(_("job title"), max_length=100, blank=True)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    wechat = models.CharField(_("WeChat"), max_length=64, blank=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"]),
+            models.Index(fields=["department", "-created_at"]),
+            models.Index(fields=["name"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PointKind(models.TextChoices):
+    MOBILE = "mobile", _("Mobile")
+    WORK = "work", _("Work")
+    HOME = "home", _("Home")
+    OTHER = "other", _("Other")
+
+
+class ContactPhone(models.Model):
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="phones")
+    kind = models.CharField(
+        _("type"), max_length=10, choices=PointKind.choices, default=PointKind.MOBILE
+    )
+    number = models.CharField(_("phone"), max_length=40)
+    e164 = models.CharField(max_length=20, editable=False)
+    digits = models.CharField(max_length=20, editable=False, db_index=True)
+    is_primary = models.BooleanField(_("primary"), default=False)
+
+    class Meta:
+        verbose_name = _("phone")
+        verbose_name_plural = _("phones")
+        ordering = ["-is_primary", "id"]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class ContactEmail(models.Model):
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="emails")
+    kind = models.CharField(
+        _("type"), max_length=10, choices=PointKind.choices, default=PointKind.WORK
+    )
+    address = models.EmailField(_("e-mail"), db_index=True)
+    is_primary = models.BooleanField(_("primary"), default=False)
+
+    class Meta:
+        verbose_name = _("e-mail")
+        verbose_name_plural = _("e-mails")
+        ordering = ["-is_primary", "id"]
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class AccountContact(OwnedModel):
+    """A contact's place at an account. Owned like its account, so the scope applies to it."""
+
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="links"
+    )
+    contact = models.ForeignKey(
+        Contact, verbose_name=_("contact"), on_delete=models.CASCADE, related_name="links"
+    )
+    role = _picklist("contact_role", _("role"))
+    job_title = models.CharField(_("job title"), max_length=100, blank=True)
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+
+    class Meta:
+        verbose_name = _("account contact")
+        verbose_name_plural = _("account contacts")
+        ordering = ["-is_primary", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "contact"],
+                condition=models.Q(is_deleted=False),
+                name="account_contact_once",
+            )
+        ]
+        indexes = [models.Index(fields=["owner", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.contact} @ {self.account}"
+
+
+class ContactRelation(models.Model):
+    class Kind(models.TextChoices):
+        REPORTS_TO = "reports_to", _("reports to")
+        ASSISTANT_OF = "assistant_of", _("assistant of")
+        SPOUSE_OF = "spouse_of", _("spouse of")
+        COLLEAGUE_OF = "colleague_of", _("colleague of")
+        FRIEND_OF = "friend_of", _("friend of")
+        RELATIVE_OF = "relative_of", _("relative of")
+
+    from_contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="relations_from"
+    )
+    to_contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="relations_to")
+    kind = models.CharField(_("relation"), max_length=20, choices=Kind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("contact relation")
+        verbose_name_plural = _("contact relations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["from_contact", "to_contact", "kind"], name="contact_relation_once"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(from_contact=models.F("to_contact")),
+                name="contact_relation_not_self",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_contact} {self.get_kind_display()} {self.to_contact}"
+
+
+class Group(OwnedModel):
+    """A customer group: a static list, or a saved filter (dynamic)."""
+
+    class Kind(models.TextChoices):
+        STATIC = "static", _("Static list")
+        DYNAMIC = "dynamic", _("Dynamic (saved filter)")
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices, default=Kind.STATIC)
+    description = models.TextField(_("description"), blank=True)
+    # {"match": "all"|"any", "conditions": [{"field": ..., "op": ..., "value": ...}, ...]}
+    conditions = models.JSONField(_("conditions"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("group")
+        verbose_name_plural = _("groups")
+        ordering = ["name"]
+        indexes = [models.Index(fields=["owner", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GroupMember(models.Model):
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="members")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="group_members")
+    added_by = models.ForeignKey(
+        "core.User", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["group", "account"], name="group_member_once")
+        ]
+
+
+class PointsEntry(models.Model):
+    """One line of an account's points ledger; the balance is the sum of `points`."""
+
+    class Kind(models.TextChoices):
+        EARN = "earn", _("Earned")
+        REDEEM = "redeem", _("Redeemed")
+        ADJUST = "adjust", _("Adjusted")
+        EXPIRE = "expire", _("Expired")
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="points_entries")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    points = models.IntegerField(_("points"))
+    reason = models.CharField(_("reason"), max_length=200)
+    actor = models.ForeignKey("core.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("points entry")
+        verbose_name_plural = _("points entries")
+        ordering = ["-created_at", "-id"]

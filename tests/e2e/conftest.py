@@ -48,8 +48,11 @@ def browser():
 @pytest.fixture
 def e2e_org(transactional_db):
     """The organisation, rebuilt after the transactional flush removed the default roles."""
-    defaults = importlib.import_module("guanxi.core.migrations.0002_default_roles")
-    defaults.create_defaults(django_apps, None)
+    for data_migration in (
+        "guanxi.core.migrations.0002_default_roles",
+        "guanxi.customers.migrations.0003_customer_picklists",
+    ):
+        importlib.import_module(data_migration).create_defaults(django_apps, None)
     from guanxi.core.tests.factories import OrganisationFactory
 
     return OrganisationFactory.build_org()

@@ -1,13 +1,17 @@
 """Where apps register their API viewsets, so core's router never imports a higher app.
 
 An app's `api.py` calls `register_viewset("accounts", AccountViewSet, "account")` at import
-time; the app's `registrations.py` (imported from its AppConfig.ready) imports `api.py`.
-`guanxi.core.api.urls` builds the router from everything registered.
+time. `guanxi.core.api.urls` first imports the `api` module of every Guanxi app (like the
+admin's autodiscovery), then builds the router from everything registered.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import import_module
+
+from django.apps import apps
+from django.utils.module_loading import module_has_submodule
 
 
 @dataclass(frozen=True)
@@ -27,3 +31,12 @@ def register_viewset(prefix: str, viewset: type, basename: str) -> None:
 
 def registered_viewsets() -> list[Registration]:
     return list(_registrations.values())
+
+
+def autodiscover() -> None:
+    """Import `<app>.api` of every installed Guanxi app, so each registers its viewsets."""
+    for app_config in apps.get_app_configs():
+        if app_config.name.startswith("guanxi.") and module_has_submodule(
+            app_config.module, "api"
+        ):
+            import_module(f"{app_config.name}.api")

@@ -5,9 +5,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from guanxi.core.api import views
-from guanxi.core.api.registry import registered_viewsets
+from guanxi.core.api.registry import autodiscover, registered_viewsets
 
 app_name = "api"
+
+autodiscover()
 
 router = DefaultRouter()
 router.register("users", views.UserViewSet, basename="user")

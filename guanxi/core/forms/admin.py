@@ -215,9 +215,7 @@ class RoleForm(BootstrapFormMixin, forms.Form):
     def __init__(self, *args, instance: Role | None = None, model_rows=(), **kwargs):
         """`model_rows` is a list of (model label, display name); "*" is added first."""
         self.instance = instance
-        self.model_rows = [("*", _("All models"))] + [
-            row for row in model_rows if row[0] != "*"
-        ]
+        self.model_rows = [("*", _("All models"))] + [row for row in model_rows if row[0] != "*"]
         permissions = dict(instance.permissions) if instance is not None else {}
         if instance is not None and "initial" not in kwargs:
             kwargs["initial"] = {
@@ -347,13 +345,9 @@ def parse_choices(text: str) -> list[dict[str, str]]:
         value, _sep, label = line.partition("|")
         value, label = value.strip(), label.strip() or value.strip()
         if not value:
-            raise ValidationError(
-                _("Line %(line)s has no value before the |.") % {"line": number}
-            )
+            raise ValidationError(_("Line %(line)s has no value before the |.") % {"line": number})
         if value in seen:
-            raise ValidationError(
-                _("The value %(value)s is listed twice.") % {"value": value}
-            )
+            raise ValidationError(_("The value %(value)s is listed twice.") % {"value": value})
         seen.add(value)
         choices.append({"value": value, "label": label})
     return choices

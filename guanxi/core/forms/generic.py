@@ -121,7 +121,9 @@ def custom_form_field(custom_field: CustomField) -> forms.Field:
             **common,
         )
     if kind == CustomFieldType.CHOICE:
-        return forms.ChoiceField(choices=[("", "---------"), *custom_choices(custom_field)], **common)
+        return forms.ChoiceField(
+            choices=[("", "---------"), *custom_choices(custom_field)], **common
+        )
     if kind == CustomFieldType.MULTI_CHOICE:
         return forms.MultipleChoiceField(
             choices=custom_choices(custom_field), widget=forms.CheckboxSelectMultiple, **common
@@ -356,10 +358,12 @@ class BulkForm(forms.Form):
         for name in self.edit_fields:
             model_field = model._meta.get_field(name)
             form_field = model_field.formfield(required=False)
-            if isinstance(form_field, forms.ModelChoiceField):
-                if form_field.queryset.model is PicklistOption:
-                    form_field.queryset = form_field.queryset.order_by("sort_order", "id")
-                    form_field.label_from_instance = lambda option: option.label
+            if (
+                isinstance(form_field, forms.ModelChoiceField)
+                and form_field.queryset.model is PicklistOption
+            ):
+                form_field.queryset = form_field.queryset.order_by("sort_order", "id")
+                form_field.label_from_instance = lambda option: option.label
             self.fields[f"bulk_{name}"] = form_field
         bootstrapify(self)
 

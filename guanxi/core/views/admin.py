@@ -86,7 +86,9 @@ def administrator_required(view):
     return wrapper
 
 
-def _form_page(request, form, *, title: str, cancel_url: str, template="core/admin/form.html", **extra):
+def _form_page(
+    request, form, *, title: str, cancel_url: str, template="core/admin/form.html", **extra
+):
     return render(
         request,
         template,
@@ -173,9 +175,7 @@ def user_create_view(request):
         else:
             messages.success(request, _("User %(name)s was created.") % {"name": user})
             return redirect("core:user_list")
-    return _form_page(
-        request, form, title=_("New user"), cancel_url=reverse("core:user_list")
-    )
+    return _form_page(request, form, title=_("New user"), cancel_url=reverse("core:user_list"))
 
 
 @administrator_required
@@ -216,7 +216,9 @@ def user_password_view(request, pk: int):
     form = PasswordResetForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         try:
-            user_set_password(user=user, password=form.cleaned_data["password1"], actor=request.user)
+            user_set_password(
+                user=user, password=form.cleaned_data["password1"], actor=request.user
+            )
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
@@ -516,9 +518,10 @@ def picklist_option_create_view(request, pk: int):
                 is_default=data["is_default"],
             )
         except ValidationError as error:
-            if "__all__" in getattr(error, "message_dict", {}) and picklist.options.filter(
-                value=data["value"]
-            ).exists():
+            if (
+                "__all__" in getattr(error, "message_dict", {})
+                and picklist.options.filter(value=data["value"]).exists()
+            ):
                 form.add_error("value", _("This value is used by another option already."))
             else:
                 apply_service_errors(form, error)

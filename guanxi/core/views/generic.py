@@ -219,7 +219,8 @@ class RecordListView(RegistrationMixin, View):
         active_filters = sum(
             1
             for key, values in params.lists()
-            if any(values) and any(key == name or key.startswith(f"{name}_") for name in filter_names)
+            if any(values)
+            and any(key == name or key.startswith(f"{name}_") for name in filter_names)
         )
         is_filtered = bool(q) or active_filters > 0
 
@@ -459,13 +460,22 @@ def describe_changes(
                     continue
                 if key in CHANGE_LABELS:
                     lines.append(
-                        {"kind": "note", "label": str(CHANGE_LABELS[key]), "new": format_value(new or old)}
+                        {
+                            "kind": "note",
+                            "label": str(CHANGE_LABELS[key]),
+                            "new": format_value(new or old),
+                        }
                     )
                     continue
                 field = _model_field(model, key)
                 label = field.verbose_name if field is not None else key
                 lines.append(
-                    {"kind": "field", "label": label, "old": show(field, old), "new": show(field, new)}
+                    {
+                        "kind": "field",
+                        "label": label,
+                        "old": show(field, old),
+                        "new": show(field, new),
+                    }
                 )
         described[change.pk] = lines
     return described
@@ -493,7 +503,9 @@ class RecordDetailView(RegistrationMixin, View):
             (
                 custom_field.label,
                 format_value(
-                    custom_value_display(custom_field, (record.custom_data or {}).get(custom_field.key))
+                    custom_value_display(
+                        custom_field, (record.custom_data or {}).get(custom_field.key)
+                    )
                 ),
             )
             for custom_field in custom_fields
@@ -606,7 +618,9 @@ class RecordCreateView(RecordFormMixin, View):
     def post(self, request):
         if not can(request.user, self.model, "add"):
             return self.forbidden()
-        form = self.build_form(data=request.POST, files=request.FILES, validate_url=self.validate_url())
+        form = self.build_form(
+            data=request.POST, files=request.FILES, validate_url=self.validate_url()
+        )
         if form.is_valid():
             try:
                 with transaction.atomic():
@@ -682,15 +696,15 @@ class RecordValidateView(RecordFormMixin, View):
         elif not can(request.user, self.model, "add"):
             return self.forbidden()
         validate_url = self.validate_url(record)
-        form = self.build_form(record, data=request.POST, files=request.FILES, validate_url=validate_url)
+        form = self.build_form(
+            record, data=request.POST, files=request.FILES, validate_url=validate_url
+        )
         if form.is_valid():
             candidate = copy.copy(record) if record is not None else self.model()
             data = form.model_data()
             for name, value in data.items():
                 setattr(candidate, name, value)
-            exclude = [
-                field.name for field in self.model._meta.fields if field.name not in data
-            ]
+            exclude = [field.name for field in self.model._meta.fields if field.name not in data]
             try:
                 candidate.full_clean(exclude=exclude, validate_unique=False)
             except ValidationError as error:
@@ -713,7 +727,9 @@ class RecordDeleteView(RegistrationMixin, View):
             return denied
         fragment = getattr(request, "htmx", False) and not request.htmx.boosted
         kind = ["core/generic/delete_fragment.html"] if fragment else "delete"
-        return self.render(kind, record=record, form=DeleteForm(initial={"version": record.version}))
+        return self.render(
+            kind, record=record, form=DeleteForm(initial={"version": record.version})
+        )
 
     def post(self, request, pk):
         record, denied = self.check(pk)

@@ -1,9 +1,9 @@
 """The notifications bell: a dropdown of the latest, a full list, marking as read."""
 
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from urllib.parse import urlsplit
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme

@@ -69,10 +69,7 @@ def resolve_attribute(record: models.Model, path: str) -> Any:
         if value is None:
             return None
         display = getattr(value, f"get_{part}_display", None)
-        if callable(display):
-            value = display()
-        else:
-            value = getattr(value, part, None)
+        value = display() if callable(display) else getattr(value, part, None)
         if callable(value) and not isinstance(value, models.Model):
             value = value()
     return value
@@ -113,7 +110,9 @@ def _default_delete(*, instance, actor, version):
 
 
 def _default_assign(*, instance, owner, actor, reason, version=None):
-    return record_assign(instance=instance, owner=owner, actor=actor, reason=reason, version=version)
+    return record_assign(
+        instance=instance, owner=owner, actor=actor, reason=reason, version=version
+    )
 
 
 @dataclass
@@ -218,9 +217,7 @@ def custom_field_column(custom_field) -> Column:
             return custom_value_display(custom_field, value, users=users)
         return custom_value_display(custom_field, value)
 
-    return Column(
-        name=f"cf_{key}", label=custom_field.label, accessor=accessor, prepare=prepare
-    )
+    return Column(name=f"cf_{key}", label=custom_field.label, accessor=accessor, prepare=prepare)
 
 
 _registry: dict[str, ModelRegistration] = {}
