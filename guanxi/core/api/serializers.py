@@ -182,9 +182,27 @@ class PicklistSerializer(serializers.ModelSerializer):
         fields = ("id", "code", "name", "name_zh", "name_en", "options")
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class OwnedModelLabelField(serializers.Field):
+    """A model that obeys the data scope, as its label ("customers.account")."""
+
+    def to_representation(self, content_type: ContentType) -> str:
+        return f"{content_type.app_label}.{content_type.model}"
+
+    def to_internal_value(self, data) -> ContentType:
+        from guanxi.core.selectors import owned_models
+
+        labels = {model._meta.label_lower: model for model in owned_models()}
+        model = labels.get(str(data).strip().lower())
+        if model is None:
+            raise serializers.ValidationError(_("Custom fields cannot be added to this model."))
+        return ContentType.objects.get_for_model(model)
+
+
 class CustomFieldSerializer(serializers.ModelSerializer):
-    model = serializers.CharField(
-        help_text='The model label, e.g. "customers.account". Fixed after creation.'
+    model = OwnedModelLabelField(
+        source="content_type",
+        help_text='The model label, e.g. "customers.account". Fixed after creation.',
     )
     label = serializers.CharField(read_only=True)
     choices = serializers.JSONField(required=False)
@@ -206,21 +224,6 @@ class CustomFieldSerializer(serializers.ModelSerializer):
             "is_active",
         )
         validators: list = []
-
-    def to_representation(self, instance: CustomField) -> dict:
-        data = super().to_representation(instance)
-        content_type = instance.content_type
-        data["model"] = f"{content_type.app_label}.{content_type.model}"
-        return data
-
-    def validate_model(self, value: str) -> ContentType:
-        from guanxi.core.selectors import owned_models
-
-        labels = {model._meta.label_lower: model for model in owned_models()}
-        model = labels.get(value.strip().lower())
-        if model is None:
-            raise serializers.ValidationError(_("Custom fields cannot be added to this model."))
-        return ContentType.objects.get_for_model(model)
 
 
 class TagSerializer(serializers.ModelSerializer):

@@ -350,7 +350,7 @@ class CustomFieldViewSet(GuanxiAPIMixin, viewsets.ModelViewSet):
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         serializer.instance = custom_field_create(
-            actor=self.request.user, model=data.pop("model"), **data
+            actor=self.request.user, model=data.pop("content_type"), **data
         )
 
     def perform_update(self, serializer):
@@ -358,7 +358,7 @@ class CustomFieldViewSet(GuanxiAPIMixin, viewsets.ModelViewSet):
         data = dict(serializer.validated_data)
         changes: dict[str, Any] = {}
         for name, value in data.items():
-            current = field.content_type if name == "model" else getattr(field, name)
+            current = getattr(field, name)
             # Fixed attributes may be sent back unchanged (PUT); the service refuses changes.
             if name in CUSTOM_FIELD_EDITABLE or current != value:
                 changes[name] = value

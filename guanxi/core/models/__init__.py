@@ -20,6 +20,13 @@ from guanxi.core.models.records import (
 )
 from guanxi.core.models.search import SearchEntry
 from guanxi.core.models.views import SavedView
+from guanxi.core.models.imports import (
+    DuplicatePolicy,
+    ImportedRow,
+    ImportJob,
+    ImportRowError,
+    ImportStatus,
+)
 
 __all__ = [
     "SCOPE_WIDTH",
@@ -45,4 +52,9 @@ __all__ = [
     "TeamMember",
     "TimelineEntry",
     "User",
+    "DuplicatePolicy",
+    "ImportedRow",
+    "ImportJob",
+    "ImportRowError",
+    "ImportStatus",
 ]

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import include, path
 
+from guanxi import urls as project_urls
 from guanxi.core.models import SearchEntry
 from guanxi.core.search.backends import PostgreSQLBackend, SQLiteBackend
 from guanxi.core.search.selectors import search
@@ -23,6 +24,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.urls("guanxi.core.tests.test_se
 urlpatterns = [
     path("api/v1/", include(api_urlpatterns)),
     path("", include(page_urlpatterns)),
+    *project_urls.urlpatterns,
 ]
 
 
@@ -104,10 +106,15 @@ def test_user_hit_describes_itself(org, zhang_wei):
 
 
 @pytest.mark.parametrize(
-    "q", ["华为", "北京华为", "huawei", "hw", "13812345678", "1381234", "138 1234 5678", "华"]
+    "q", ["华为", "北京华为", "huawei", "hw", "13812345678", "1381234", "138 1234 5678", "5678"]
 )
 def test_account_found_by_chinese_pinyin_initials_and_phone(org, huawei, q):
     assert titles(org.rep1, q) == ["北京华为技术有限公司"]
+
+
+def test_single_chinese_character_is_a_prefix_match(org, huawei):
+    # 华 starts 华为 (the account) and 华东销售部 (a department).
+    assert set(titles(org.rep1, "华")) == {"北京华为技术有限公司", "华东销售部", "华北销售部"}
 
 
 def test_account_found_by_email(org, huawei):
@@ -232,7 +239,8 @@ def test_api_obeys_scope_and_needs_login(client, org, huawei):
 
 
 def test_search_page_and_dropdown(client, org, huawei):
-    assert client.get("/search/", {"q": "hw"}).status_code == 302  # login required
+    anonymous = client.get("/search/", {"q": "hw"})
+    assert anonymous.status_code == 302 and "login" in anonymous["Location"]
     client.force_login(org.rep1)
     page = client.get("/search/", {"q": "hw"})
     assert page.status_code == 200

@@ -1,0 +1,86 @@
+"""Reads of the customers module; each starts from the user's data scope."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from guanxi.core.models import User
+from guanxi.customers.groups import conditions_q
+from guanxi.customers.models import (
+    Account,
+    AccountContact,
+    Contact,
+    ContactRelation,
+    Group,
+)
+
+
+def account_list(*, user: User) -> QuerySet[Account]:
+    return Account.objects.visible_to(user).select_related(
+        "owner", "department", "industry", "status", "level"
+    )
+
+
+def contact_list(*, user: User) -> QuerySet[Contact]:
+    return Contact.objects.visible_to(user).select_related("owner", "department")
+
+
+def account_contacts(*, account: Account, user: User) -> QuerySet[AccountContact]:
+    """The account's contact links the user may see, with the contact and its phones."""
+    return (
+        AccountContact.objects.visible_to(user)
+        .filter(account=account, contact__is_deleted=False)
+        .select_related("contact", "role")
+        .prefetch_related("contact__phones", "contact__emails")
+    )
+
+
+def group_members(*, group: Group, user: User) -> QuerySet[Account]:
+    """The group's accounts the user may see: a static list, or the saved filter."""
+    accounts = Account.objects.visible_to(user)
+    if group.kind == Group.Kind.DYNAMIC:
+        return accounts.filter(conditions_q(group.conditions))
+    return accounts.filter(group_members__group=group)
+
+
+def account_groups(*, account: Account, user: User) -> list[Group]:
+    """Static groups the account is in, plus dynamic groups whose filter matches it."""
+    groups = list(Group.objects.visible_to(user))
+    result = []
+    for group in groups:
+        if group.kind == Group.Kind.STATIC:
+            continue
+        if Account.objects.filter(pk=account.pk).filter(conditions_q(group.conditions)).exists():
+            result.append(group)
+    static = Group.objects.visible_to(user).filter(kind=Group.Kind.STATIC, members__account=account)
+    return [*static, *result]
+
+
+def relationship_graph(*, account: Account, user: User) -> dict:
+    """Nodes (the account's contacts, coloured by role) and edges (their relations)."""
+    links = list(account_contacts(account=account, user=user))
+    contact_ids = {link.contact_id for link in links}
+    relations = ContactRelation.objects.filter(
+        from_contact_id__in=contact_ids, to_contact_id__in=contact_ids
+    )
+    nodes = [
+        {
+            "id": link.contact_id,
+            "name": link.contact.name,
+            "title": link.job_title,
+            "role": link.role.value if link.role else "",
+            "role_label": link.role.label if link.role else "",
+            "primary": link.is_primary,
+        }
+        for link in links
+    ]
+    edges = [
+        {
+            "source": relation.from_contact_id,
+            "target": relation.to_contact_id,
+            "kind": relation.kind,
+            "label": relation.get_kind_display(),
+        }
+        for relation in relations
+    ]
+    return {"nodes": nodes, "edges": edges}
