@@ -27,6 +27,9 @@ COPIES = [
     ("@fullcalendar/multimonth", ".", "fullcalendar/multimonth"),
     ("@fullcalendar/interaction", ".", "fullcalendar/interaction"),
 ]
+# Packages whose folder holds many alternative builds: copy only these files. (ECharts ships
+# 40 MB of builds and source maps; pages load the minified full build, which names no map.)
+ONLY = {"echarts": {"echarts.min.js"}}
 # Only what a page can load; sources, type declarations and CommonJS builds stay behind.
 KEEP_SUFFIXES = {".js", ".css", ".map", ".woff", ".woff2", ".json"}
 SKIP_PARTS = {"src", "types", "node_modules", "esm", "extension", "lib", "i18n", "theme"}
@@ -42,6 +45,8 @@ def copy_package(package: str, folder: str, destination: str) -> int:
     for path in source.rglob("*"):
         relative = path.relative_to(source)
         if path.is_dir() or SKIP_PARTS.intersection(relative.parts[:-1]):
+            continue
+        if package in ONLY and str(relative) not in ONLY[package]:
             continue
         if path.suffix not in KEEP_SUFFIXES or path.name == "package.json":
             continue

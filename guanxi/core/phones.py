@@ -158,9 +158,7 @@ def phone_normalise(raw: object, region: str = DEFAULT_REGION) -> NormalisedPhon
     if number_region == region:
         national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
     else:
-        national = phonenumbers.format_number(
-            parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL
-        )
+        national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     extension = parsed.extension or ""
     if extension:
         national = re.sub(r"\s*ext\.\s*\d+$", "", national)

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from guanxi.core.views import admin, auth, home, notifications, preferences
 
@@ -26,6 +26,8 @@ urlpatterns = [
         name="notification_read_all",
     ),
     path("notifications/<int:pk>/read/", notifications.notification_read, name="notification_read"),
+    # Global search (guanxi.core.search): core:search at /search/
+    path("", include("guanxi.core.search.urls")),
     # Administration
     path("admin/users/", admin.user_list, name="user_list"),
     path("admin/users/new/", admin.user_create_view, name="user_create"),

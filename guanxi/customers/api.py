@@ -1,15 +1,40 @@
-"""Accounts over the REST API: /api/v1/accounts/ (built on core's OwnedRecordViewSet)."""
+"""Customers over the REST API, built on core's OwnedRecordViewSet:
+/api/v1/accounts/, /api/v1/contacts/, /api/v1/account-contacts/, /api/v1/groups/.
+Thin: the customers services do the work."""
 
 import django_filters
+from django.utils.translation import gettext as _
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError as APIValidationError
 
-from guanxi.core.api.base import OwnedRecordFilterSet, OwnedRecordSerializer, OwnedRecordViewSet
+from guanxi.core.api.base import (
+    OwnedRecordFilterSet,
+    OwnedRecordSerializer,
+    OwnedRecordViewSet,
+    VisibleRecordField,
+)
 from guanxi.core.api.registry import register_viewset
-from guanxi.customers.models import Account
+from guanxi.core.models import User
+from guanxi.customers import services
+from guanxi.customers.models import (
+    Account,
+    AccountContact,
+    Contact,
+    ContactEmail,
+    ContactPhone,
+    Group,
+    LifecycleStage,
+)
+
+# --- accounts ---------------------------------------------------------------------------
 
 
 class AccountSerializer(OwnedRecordSerializer):
     industry_label = serializers.CharField(source="industry.label", read_only=True, default=None)
+    parent = VisibleRecordField(Account, required=False, allow_null=True)
+    account_manager = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+    )
 
     class Meta(OwnedRecordSerializer.Meta):
         model = Account
@@ -19,12 +44,32 @@ class AccountSerializer(OwnedRecordSerializer):
             "kind",
             "industry",
             "industry_label",
+            "source",
+            "status",
+            "lifecycle_stage",
+            "credit_rating",
+            "level",
+            "membership_level",
+            "points",
+            "account_manager",
+            "parent",
             "phone",
             "email",
             "website",
+            "province",
+            "city",
+            "district",
             "address",
+            "postcode",
+            "tax_number",
+            "invoice_title",
+            "annual_revenue",
+            "currency",
+            "employees",
             "notes",
+            "person",
         )
+        read_only_fields = ("membership_level", "points", "person")
 
 
 class AccountFilter(OwnedRecordFilterSet):
@@ -32,7 +77,15 @@ class AccountFilter(OwnedRecordFilterSet):
         field_name="name", lookup_expr="startswith", label="Name starts with"
     )
     kind = django_filters.ChoiceFilter(choices=Account.Kind.choices)
+    lifecycle_stage = django_filters.ChoiceFilter(choices=LifecycleStage.choices)
     industry = django_filters.NumberFilter(field_name="industry_id")
+    source = django_filters.NumberFilter(field_name="source_id")
+    status = django_filters.NumberFilter(field_name="status_id")
+    level = django_filters.NumberFilter(field_name="level_id")
+    account_manager = django_filters.NumberFilter(field_name="account_manager_id")
+    parent = django_filters.NumberFilter(field_name="parent_id")
+    province = django_filters.CharFilter()
+    city = django_filters.CharFilter()
 
     class Meta:
         model = Account
@@ -49,5 +102,221 @@ class AccountViewSet(OwnedRecordViewSet):
     list_select_related = ("owner", "industry")
     ordering_fields = ("name", "created_at", "updated_at")
 
+    def perform_record_create(self, *, data, custom_data):
+        return services.account_create(actor=self.request.user, data=data, custom_data=custom_data)
+
+    def perform_record_update(self, *, record, data, custom_data, version):
+        return services.account_update(
+            account=record,
+            actor=self.request.user,
+            data=data,
+            version=version,
+            custom_data=custom_data,
+        )
+
+    def perform_record_delete(self, *, record, version):
+        services.account_delete(account=record, actor=self.request.user, version=version)
+
+    def perform_record_assign(self, *, record, owner, reason, version):
+        return services.account_assign(
+            account=record, owner=owner, actor=self.request.user, reason=reason, version=version
+        )
+
+
+# --- contacts ---------------------------------------------------------------------------
+
+
+class ContactPhoneSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ContactPhone
+        fields = ("number", "kind", "is_primary")
+
+
+class ContactEmailSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ContactEmail
+        fields = ("address", "kind", "is_primary")
+
+
+class ContactSerializer(OwnedRecordSerializer):
+    phones = ContactPhoneSerializer(many=True, required=False)
+    emails = ContactEmailSerializer(many=True, required=False)
+
+    class Meta(OwnedRecordSerializer.Meta):
+        model = Contact
+        fields = (
+            *OwnedRecordSerializer.Meta.fields,
+            "name",
+            "gender",
+            "title",
+            "birthday",
+            "wechat",
+            "address",
+            "notes",
+            "phones",
+            "emails",
+        )
+
+
+class ContactFilter(OwnedRecordFilterSet):
+    name = django_filters.CharFilter(
+        field_name="name", lookup_expr="startswith", label="Name starts with"
+    )
+    account = django_filters.NumberFilter(field_name="links__account_id", distinct=True)
+
+    class Meta:
+        model = Contact
+        fields: list[str] = []
+
+
+def _points(data: dict, key: str):
+    items = data.pop(key, None)
+    return None if items is None else [dict(item) for item in items]
+
+
+class ContactViewSet(OwnedRecordViewSet):
+    """Contacts (people at customers) the caller may see."""
+
+    model = Contact
+    queryset = Contact.objects.none()
+    serializer_class = ContactSerializer
+    filterset_class = ContactFilter
+    list_prefetch_related = ("phones", "emails")
+    ordering_fields = ("name", "created_at", "updated_at")
+
+    def perform_record_create(self, *, data, custom_data):
+        phones, emails = _points(data, "phones"), _points(data, "emails")
+        return services.contact_create(
+            actor=self.request.user,
+            data=data,
+            phones=phones,
+            emails=emails,
+            custom_data=custom_data,
+        )
+
+    def perform_record_update(self, *, record, data, custom_data, version):
+        phones, emails = _points(data, "phones"), _points(data, "emails")
+        return services.contact_update(
+            contact=record,
+            actor=self.request.user,
+            data=data,
+            version=version,
+            phones=phones,
+            emails=emails,
+            custom_data=custom_data,
+        )
+
+    def perform_record_delete(self, *, record, version):
+        services.contact_delete(contact=record, actor=self.request.user, version=version)
+
+
+# --- account-contact links --------------------------------------------------------------
+
+
+class AccountContactSerializer(OwnedRecordSerializer):
+    account = VisibleRecordField(Account)
+    contact = VisibleRecordField(Contact)
+    account_name = serializers.CharField(source="account.name", read_only=True)
+    contact_name = serializers.CharField(source="contact.name", read_only=True)
+
+    class Meta(OwnedRecordSerializer.Meta):
+        model = AccountContact
+        fields = (
+            *OwnedRecordSerializer.Meta.fields,
+            "account",
+            "account_name",
+            "contact",
+            "contact_name",
+            "role",
+            "job_title",
+            "is_primary",
+        )
+        validators: list = []  # "linked once" is the service's rule
+
+
+class AccountContactFilter(OwnedRecordFilterSet):
+    account = django_filters.NumberFilter(field_name="account_id")
+    contact = django_filters.NumberFilter(field_name="contact_id")
+
+    class Meta:
+        model = AccountContact
+        fields = ["is_primary"]
+
+
+class AccountContactViewSet(OwnedRecordViewSet):
+    """Which contact works at which account, in what role."""
+
+    model = AccountContact
+    queryset = AccountContact.objects.none()
+    serializer_class = AccountContactSerializer
+    filterset_class = AccountContactFilter
+    list_select_related = ("owner", "account", "contact")
+    ordering_fields = ("created_at", "updated_at")
+
+    def perform_record_create(self, *, data, custom_data):
+        return services.account_contact_link(
+            account=data["account"],
+            contact=data["contact"],
+            actor=self.request.user,
+            role=data.get("role"),
+            job_title=data.get("job_title", ""),
+            is_primary=data.get("is_primary", False),
+        )
+
+    def perform_record_update(self, *, record, data, custom_data, version):
+        for fixed in ("account", "contact"):
+            value = data.pop(fixed, None)
+            if value is not None and value.pk != getattr(record, f"{fixed}_id"):
+                raise APIValidationError(
+                    {fixed: [_("Unlink the contact and link it again instead.")]}
+                )
+        return services.account_contact_update(
+            link=record, actor=self.request.user, data=data, version=version
+        )
+
+    def perform_record_delete(self, *, record, version):
+        services.account_contact_unlink(link=record, actor=self.request.user, version=version)
+
+
+# --- groups -----------------------------------------------------------------------------
+
+
+class GroupSerializer(OwnedRecordSerializer):
+    conditions = serializers.JSONField(required=False)
+
+    class Meta(OwnedRecordSerializer.Meta):
+        model = Group
+        fields = (*OwnedRecordSerializer.Meta.fields, "name", "kind", "description", "conditions")
+
+
+class GroupFilter(OwnedRecordFilterSet):
+    name = django_filters.CharFilter(field_name="name", lookup_expr="startswith")
+
+    class Meta:
+        model = Group
+        fields = ["kind"]
+
+
+class GroupViewSet(OwnedRecordViewSet):
+    """Customer groups: static lists or saved filters."""
+
+    model = Group
+    queryset = Group.objects.none()
+    serializer_class = GroupSerializer
+    filterset_class = GroupFilter
+    ordering_fields = ("name", "created_at", "updated_at")
+    ordering = ("name", "id")
+
+    def perform_record_create(self, *, data, custom_data):
+        return services.group_create(actor=self.request.user, data=data)
+
+    def perform_record_update(self, *, record, data, custom_data, version):
+        return services.group_update(
+            group=record, actor=self.request.user, data=data, version=version
+        )
+
 
 register_viewset("accounts", AccountViewSet, "account")
+register_viewset("contacts", ContactViewSet, "contact")
+register_viewset("account-contacts", AccountContactViewSet, "account-contact")
+register_viewset("groups", GroupViewSet, "group")

@@ -261,6 +261,8 @@ def _drop_brackets(text: str) -> str:
 
 
 def _strip_legal_suffix(text: str) -> str:
+    if text in LEGAL_SUFFIXES:
+        return text
     if has_cjk(text):
         for suffix in LEGAL_SUFFIXES:
             if text.endswith(suffix) and len(text) - len(suffix) >= 2:
@@ -456,9 +458,7 @@ def name_keys(name: str, kind: str = COMPANY) -> set[str]:
     return keys
 
 
-def blocking_keys(
-    name: str, phones: Any = (), emails: Any = (), kind: str = COMPANY
-) -> set[str]:
+def blocking_keys(name: str, phones: Any = (), emails: Any = (), kind: str = COMPANY) -> set[str]:
     """Keys such that likely duplicates share at least one (see the module docstring)."""
     keys = name_keys(name, kind)
     keys.update("p:" + digits for digits in phone_keys(phones))

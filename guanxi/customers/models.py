@@ -330,3 +330,64 @@ class PointsEntry(models.Model):
         verbose_name = _("points entry")
         verbose_name_plural = _("points entries")
         ordering = ["-created_at", "-id"]
+
+
+class DuplicateKey(models.Model):
+    """A blocking key of a record (phone, e-mail, name prefix, pinyin prefix).
+
+    Records that share a key are duplicate candidates; only they are compared, so checking
+    a new record or scanning a million never compares all pairs.
+    """
+
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType", on_delete=models.CASCADE, related_name="+"
+    )
+    object_id = models.PositiveBigIntegerField()
+    key = models.CharField(max_length=80)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["key", "content_type", "object_id"]),
+            models.Index(fields=["content_type", "object_id"]),
+        ]
+
+
+class DuplicateScan(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    model_label = models.CharField(max_length=100)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    blocks_total = models.PositiveIntegerField(default=0)
+    blocks_done = models.PositiveIntegerField(default=0)
+    pairs_found = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        "core.User", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("duplicate scan")
+        verbose_name_plural = _("duplicate scans")
+        ordering = ["-created_at"]
+
+
+class DuplicatePair(models.Model):
+    scan = models.ForeignKey(DuplicateScan, on_delete=models.CASCADE, related_name="pairs")
+    first_id = models.PositiveBigIntegerField()
+    second_id = models.PositiveBigIntegerField()
+    score = models.FloatField()
+    reasons = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-score", "first_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scan", "first_id", "second_id"], name="duplicate_pair_once"
+            )
+        ]

@@ -17,3 +17,5 @@ register_search(
     email_fields=["email"],
     subtitle=lambda account: account.phone or account.email,
 )
+from guanxi.customers import resources as _resources  # noqa: E402, F401  (imports/exports)
+from guanxi.customers import duplicate_sources as _duplicate_sources  # noqa: E402, F401

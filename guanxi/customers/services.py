@@ -20,6 +20,7 @@ from guanxi.core.services.records import (
     record_update,
     timeline_add,
 )
+from guanxi.customers.duplicates import duplicate_keys_refresh
 from guanxi.customers.models import (
     Account,
     AccountContact,
@@ -76,6 +77,7 @@ def account_create(
     account = record_create(model=Account, data=data, actor=actor, custom_data=custom_data)
     if account.kind == Account.Kind.INDIVIDUAL:
         _individual_person_sync(account=account, actor=actor)
+    duplicate_keys_refresh(account)
     return account
 
 
@@ -104,6 +106,7 @@ def account_update(
         )
     if account.kind == Account.Kind.INDIVIDUAL:
         _individual_person_sync(account=account, actor=actor)
+    duplicate_keys_refresh(account)
     return account
 
 
@@ -133,6 +136,7 @@ def account_delete(*, account: Account, actor: User, version: int | None = None)
     record_delete(instance=account, actor=actor, version=version)
     for link in AccountContact.objects.filter(account=account):
         record_delete(instance=link, actor=actor)
+    duplicate_keys_refresh(account)
 
 
 @transaction.atomic
@@ -256,6 +260,7 @@ def contact_create(
         contact_set_phones(contact=contact, phones=phones, actor=actor)
     if emails:
         contact_set_emails(contact=contact, emails=emails, actor=actor)
+    duplicate_keys_refresh(contact)
     if account is not None:
         account_contact_link(
             account=account,
@@ -286,6 +291,7 @@ def contact_update(
         contact_set_phones(contact=contact, phones=phones, actor=actor)
     if emails is not None:
         contact_set_emails(contact=contact, emails=emails, actor=actor)
+    duplicate_keys_refresh(contact)
     return contact
 
 
@@ -294,6 +300,7 @@ def contact_delete(*, contact: Contact, actor: User, version: int | None = None)
     record_delete(instance=contact, actor=actor, version=version)
     for link in AccountContact.objects.filter(contact=contact):
         record_delete(instance=link, actor=actor)
+    duplicate_keys_refresh(contact)
 
 
 # ---------------------------------------------------------------------------------------

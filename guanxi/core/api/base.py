@@ -166,6 +166,23 @@ class OwnedRecordListSerializer(serializers.ListSerializer):
         return super().to_representation(records)
 
 
+class VisibleRecordField(serializers.PrimaryKeyRelatedField):
+    """A link to another owned record: only records the caller can see may be chosen (an
+    invisible id answers like a missing one)."""
+
+    def __init__(self, model: type[OwnedModel], **kwargs):
+        self.target_model = model
+        kwargs.setdefault("queryset", model.objects.all())
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return self.target_model.objects.none()
+        return self.target_model.objects.visible_to(user)
+
+
 class OwnedRecordSerializer(serializers.ModelSerializer):
     """Base of every owned record's serializer. Subclasses set `Meta.model` and add their
     fields to `OwnedRecordSerializer.Meta.fields`."""
@@ -232,6 +249,7 @@ class OwnedRecordViewSet(GuanxiAPIMixin, viewsets.ModelViewSet):
     permission_classes = [permissions.IsAuthenticated, RecordActionPermission]
     role_actions: dict[str, str] = ROLE_ACTIONS
     list_select_related: tuple[str, ...] = ("owner",)
+    list_prefetch_related: tuple[str, ...] = ()
     ordering_fields: tuple[str, ...] = ("created_at", "updated_at")
     ordering: tuple[str, ...] = ("-created_at", "-id")
 
@@ -245,9 +263,11 @@ class OwnedRecordViewSet(GuanxiAPIMixin, viewsets.ModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return self.model.objects.none()
-        return self.model.objects.visible_to(self.request.user).select_related(
-            *self.list_select_related
-        )
+        records = self.model.objects.visible_to(self.request.user)
+        records = records.select_related(*self.list_select_related)
+        if self.list_prefetch_related:
+            records = records.prefetch_related(*self.list_prefetch_related)
+        return records
 
     def get_record(self, scope_action: str = "view") -> OwnedModel:
         """The record of the URL: 404 unless visible, 403 unless the data scope allows
@@ -294,6 +314,13 @@ class OwnedRecordViewSet(GuanxiAPIMixin, viewsets.ModelViewSet):
     def perform_record_delete(self, *, record: OwnedModel, version: int | None) -> None:
         record_delete(instance=record, actor=self.request.user, version=version)
 
+    def perform_record_assign(
+        self, *, record: OwnedModel, owner: User, reason: str, version: int | None
+    ) -> OwnedModel:
+        return record_assign(
+            instance=record, owner=owner, actor=self.request.user, reason=reason, version=version
+        )
+
     def set_tags(self, record: OwnedModel, names: list[str]) -> None:
         wanted = list(dict.fromkeys(name.strip() for name in names if name.strip()))
         tags = list(Tag.objects.filter(name__in=wanted))
@@ -312,13 +339,14 @@ class OwnedRecordViewSet(GuanxiAPIMixin, viewsets.ModelViewSet):
             record = self.perform_record_create(data=data, custom_data=custom_data)
             if tag_names is not None:
                 self.set_tags(record, tag_names)
-        record = self.get_queryset().get(pk=record.pk)
+        record = self.get_queryset().filter(pk=record.pk).first() or record
         return Response(self.get_serializer(record).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
         record = self.get_record("change")
-        if request.data.get("version") in (None, ""):
+        sent = request.data.get("version") if hasattr(request.data, "get") else None
+        if sent in (None, ""):
             raise APIValidationError({"version": [_("version is required")]})
         serializer = self.get_serializer(record, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
@@ -330,7 +358,7 @@ class OwnedRecordViewSet(GuanxiAPIMixin, viewsets.ModelViewSet):
             )
             if tag_names is not None:
                 self.set_tags(record, tag_names)
-        record = self.get_queryset().get(pk=record.pk)
+        record = self.get_queryset().filter(pk=record.pk).first() or record
         return Response(self.get_serializer(record).data)
 
     @extend_schema(parameters=[VERSION_PARAMETER])
@@ -355,11 +383,9 @@ class OwnedRecordViewSet(GuanxiAPIMixin, viewsets.ModelViewSet):
         record = self.get_record("assign")
         payload = AssignSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        owner: User = payload.validated_data["owner"]
-        record_assign(
-            instance=record,
-            owner=owner,
-            actor=request.user,
+        self.perform_record_assign(
+            record=record,
+            owner=payload.validated_data["owner"],
             reason=payload.validated_data.get("reason", ""),
             version=payload.validated_data.get("version"),
         )

@@ -111,7 +111,7 @@ class GuanxiPagination(BasePagination):
             "properties": {
                 "count": {
                     "oneOf": [{"type": "integer"}, {"type": "string"}],
-                    "description": "Only with ?count=true; capped, e.g. \"10000+\".",
+                    "description": 'Only with ?count=true; capped, e.g. "10000+".',
                 },
                 "next": {"type": "string", "nullable": True, "format": "uri"},
                 "previous": {"type": "string", "nullable": True, "format": "uri"},

@@ -30,13 +30,13 @@ def register_viewset(prefix: str, viewset: type, basename: str) -> None:
 
 
 def registered_viewsets() -> list[Registration]:
+    """Everything registered, after making sure every app's `api` module was imported."""
+    autodiscover()
     return list(_registrations.values())
 
 
 def autodiscover() -> None:
     """Import `<app>.api` of every installed Guanxi app, so each registers its viewsets."""
     for app_config in apps.get_app_configs():
-        if app_config.name.startswith("guanxi.") and module_has_submodule(
-            app_config.module, "api"
-        ):
+        if app_config.name.startswith("guanxi.") and module_has_submodule(app_config.module, "api"):
             import_module(f"{app_config.name}.api")

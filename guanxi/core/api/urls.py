@@ -1,15 +1,13 @@
 """/api/v1/: core's resources plus every viewset apps registered (see registry.py)."""
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from guanxi.core.api import views
-from guanxi.core.api.registry import autodiscover, registered_viewsets
+from guanxi.core.api.registry import registered_viewsets
 
 app_name = "api"
-
-autodiscover()
 
 router = DefaultRouter()
 router.register("users", views.UserViewSet, basename="user")
@@ -40,6 +38,6 @@ urlpatterns = [
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("redoc/", views.OfflineRedocView.as_view(url_name="api:schema"), name="redoc"),
     *router.urls,
 ]

@@ -81,6 +81,18 @@ def test_list_shows_only_the_callers_scope(org):
     assert manager_names == {"mine", "colleague"}
 
 
+def test_no_role_sees_a_record_outside_its_scope(org):
+    records = [account(user, f"{name} co") for name, user in org.users().items()]
+    for name, user in org.users().items():
+        client = api_client(user)
+        expected = set(Account.objects.visible_to(user).values_list("pk", flat=True))
+        listed = {row["id"] for row in client.get(URL + "?page_size=500").json()["results"]}
+        assert listed == expected, name
+        for record in records:
+            status = client.get(detail(record)).status_code
+            assert status == (200 if record.pk in expected else 404), (name, record.name)
+
+
 def test_record_of_another_rep_is_404_not_403(org):
     other = account(org.rep3, "north")
     client = api_client(org.rep1)
@@ -201,7 +213,11 @@ def test_history_shows_create_and_update_with_before_and_after(org):
 
 def test_custom_fields_are_validated_by_the_service(org):
     custom_field_create(
-        actor=None, model=Account, key="credit_days", label_zh="账期", label_en="Credit days",
+        actor=None,
+        model=Account,
+        key="credit_days",
+        label_zh="账期",
+        label_en="Credit days",
         field_type="integer",
     )
     client = api_client(org.rep1)

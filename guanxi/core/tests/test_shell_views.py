@@ -191,6 +191,7 @@ def test_layout_has_search_bell_language_and_user_menu(client, org):
     body = client.get(reverse("home")).content.decode()
     assert 'hx-headers=\'{"X-CSRFToken": "' in body
     assert 'name="q"' in body and 'hx-target="#search-dropdown"' in body
+    assert f'hx-get="{reverse("core:search")}"' in body
     assert reverse("core:notification_dropdown") in body
     assert reverse("core:set_language") in body
     assert reverse("core:password_change") in body

@@ -13,6 +13,7 @@ from django.db.models import Count, ProtectedError, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -126,7 +127,10 @@ def _owned_model(label: str):
 
 
 def _owned_model_choices():
-    return [(_model_label(model), str(model._meta.verbose_name_plural)) for model in owned_models()]
+    return [
+        (_model_label(model), capfirst(str(model._meta.verbose_name_plural)))
+        for model in owned_models()
+    ]
 
 
 # --- Users ----------------------------------------------------------------------------------
@@ -746,7 +750,7 @@ def recycle_bin_view(request):
         sections.append(
             {
                 "label": label,
-                "name": model._meta.verbose_name_plural,
+                "name": capfirst(str(model._meta.verbose_name_plural)),
                 "items": items,
                 "more": more,
             }

@@ -442,7 +442,7 @@ def describe_changes(
                         if old.get(custom_key) == new.get(custom_key):
                             continue
                         custom_field = custom_by_key.get(custom_key)
-                        label = custom_field.label if custom_field else custom_key
+                        label = str(custom_field.label) if custom_field else custom_key
 
                         def custom_show(value, custom_field=custom_field):
                             if custom_field is None:
@@ -468,7 +468,7 @@ def describe_changes(
                     )
                     continue
                 field = _model_field(model, key)
-                label = field.verbose_name if field is not None else key
+                label = str(field.verbose_name) if field is not None else key
                 lines.append(
                     {
                         "kind": "field",

@@ -238,12 +238,28 @@ def register_related_list(model: type[models.Model] | str, hook: RelatedListHook
         hooks.append(hook)
 
 
+_discovered = False
+
+
+def _discover() -> None:
+    """Import every app's `views` module once, so registrations exist before the URLconf
+    is loaded (as the admin does with `admin.py`)."""
+    global _discovered
+    if not _discovered:
+        from django.utils.module_loading import autodiscover_modules
+
+        _discovered = True
+        autodiscover_modules("views")
+
+
 def get_registration(model: type[models.Model] | str) -> ModelRegistration | None:
     label = model if isinstance(model, str) else model._meta.label_lower
+    _discover()
     return _registry.get(label.lower())
 
 
 def registrations() -> list[ModelRegistration]:
+    _discover()
     return list(_registry.values())
 
 

@@ -1,0 +1,30 @@
+"""How accounts and contacts describe themselves to the duplicate check."""
+
+from guanxi.customers import matching
+from guanxi.customers.duplicates import DuplicateSource, register_duplicate_source
+from guanxi.customers.models import Account, Contact
+
+
+def _describe_account(account: Account) -> dict:
+    kind = matching.PERSON if account.kind == Account.Kind.INDIVIDUAL else matching.COMPANY
+    return {
+        "name": account.name,
+        "phones": [account.phone] if account.phone else [],
+        "emails": [account.email] if account.email else [],
+        "kind": kind,
+    }
+
+
+def _describe_contact(contact: Contact) -> dict:
+    return {
+        "name": contact.name,
+        "phones": [phone.number for phone in contact.phones.all()],
+        "emails": [email.address for email in contact.emails.all()],
+        "kind": matching.PERSON,
+    }
+
+
+register_duplicate_source(DuplicateSource(model=Account, describe=_describe_account))
+register_duplicate_source(
+    DuplicateSource(model=Contact, describe=_describe_contact, prefetch=("phones", "emails"))
+)

@@ -1,0 +1,247 @@
+"""Duplicate detection across accounts, contacts (and later leads).
+
+Sources register how to describe a record (name, phones, e-mails, person or company). Each
+write refreshes the record's blocking keys (`DuplicateKey`); a check looks up the records
+sharing a key with the candidate and scores only those with `matching.match_candidates`.
+A user who may not see a matching record is told that it exists and who owns it, nothing
+more.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.utils import timezone
+
+from guanxi.core.models import User
+from guanxi.customers import matching
+from guanxi.customers.models import DuplicateKey, DuplicatePair, DuplicateScan
+
+# A block larger than this is a common name prefix ("中国", "zhon"); comparing within it
+# costs more than it finds, so such name blocks are skipped and phones/e-mails still match.
+MAX_BLOCK = 2000
+CANDIDATES_PER_KEY = 200
+
+
+@dataclass
+class DuplicateSource:
+    model: type[models.Model]
+    describe: Callable[[models.Model], dict[str, Any]]  # -> {name, phones, emails, kind}
+    prefetch: tuple[str, ...] = ()
+    url_name: str | None = None
+
+
+_sources: dict[str, DuplicateSource] = {}
+
+
+def register_duplicate_source(source: DuplicateSource) -> None:
+    _sources[source.model._meta.label_lower] = source
+
+
+def duplicate_sources() -> list[DuplicateSource]:
+    return list(_sources.values())
+
+
+def _source_for(record: models.Model) -> DuplicateSource | None:
+    return _sources.get(type(record)._meta.label_lower)
+
+
+def record_keys(record: models.Model) -> set[str]:
+    source = _source_for(record)
+    if source is None:
+        return set()
+    described = source.describe(record)
+    return matching.blocking_keys(
+        described["name"],
+        described.get("phones", ()),
+        described.get("emails", ()),
+        kind=described.get("kind", matching.COMPANY),
+    )
+
+
+def duplicate_keys_refresh(record: models.Model) -> None:
+    """Rewrite the record's blocking keys (called by the services after each write)."""
+    if _source_for(record) is None:
+        return
+    content_type = ContentType.objects.get_for_model(record)
+    DuplicateKey.objects.filter(content_type=content_type, object_id=record.pk).delete()
+    if getattr(record, "is_deleted", False):
+        return
+    DuplicateKey.objects.bulk_create(
+        [
+            DuplicateKey(content_type=content_type, object_id=record.pk, key=key[:80])
+            for key in sorted(record_keys(record))
+        ]
+    )
+
+
+@dataclass
+class DuplicateHit:
+    model_label: str
+    verbose_name: str
+    pk: int
+    score: float
+    reasons: list[str]
+    visible: bool
+    owner_name: str
+    name: str = ""  # empty when the user may not see the record
+    url: str = ""
+    record: Any = field(default=None, repr=False)
+
+
+def _described(record: models.Model) -> dict[str, Any]:
+    source = _source_for(record)
+    described = dict(source.describe(record))
+    described["pk"] = record.pk
+    return described
+
+
+def _load(content_type_id: int, ids: Iterable[int]) -> list[models.Model]:
+    model = ContentType.objects.get_for_id(content_type_id).model_class()
+    source = _sources.get(model._meta.label_lower)
+    if source is None:
+        return []
+    queryset = model.objects.filter(pk__in=list(ids)).select_related("owner")
+    if source.prefetch:
+        queryset = queryset.prefetch_related(*source.prefetch)
+    return list(queryset)
+
+
+def duplicate_candidates(
+    *,
+    user: User,
+    name: str,
+    phones: Any = (),
+    emails: Any = (),
+    kind: str = matching.COMPANY,
+    exclude: models.Model | None = None,
+    limit: int = 10,
+) -> list[DuplicateHit]:
+    """Records that look like the given name/phones/e-mails, best first."""
+    keys = matching.blocking_keys(name, phones, emails, kind=kind)
+    if not keys:
+        return []
+    rows = DuplicateKey.objects.filter(key__in=sorted(keys)).values_list(
+        "content_type_id", "object_id"
+    )[: CANDIDATES_PER_KEY * len(keys)]
+    by_type: dict[int, set[int]] = defaultdict(set)
+    for content_type_id, object_id in rows:
+        by_type[content_type_id].add(object_id)
+    records = [record for ct, ids in by_type.items() for record in _load(ct, ids)]
+    if exclude is not None:
+        records = [r for r in records if not (type(r) is type(exclude) and r.pk == exclude.pk)]
+    candidate = {"name": name, "phones": phones, "emails": emails}
+    described = {id(record): record for record in records}
+    others = [{**_described(record), "_key": id(record)} for record in records]
+    matches = matching.match_candidates(candidate, others, kind=kind)[:limit]
+    visible_ids = _visible_ids(user, [described[m.other["_key"]] for m in matches])
+    hits = []
+    for match in matches:
+        record = described[match.other["_key"]]
+        visible = (type(record), record.pk) in visible_ids
+        hits.append(
+            DuplicateHit(
+                model_label=record._meta.label_lower,
+                verbose_name=str(record._meta.verbose_name),
+                pk=record.pk,
+                score=match.score,
+                reasons=[reason.message for reason in match.reasons],
+                visible=visible,
+                owner_name=str(record.owner) if getattr(record, "owner", None) else "",
+                name=str(record) if visible else "",
+                url=_url(record) if visible else "",
+                record=record if visible else None,
+            )
+        )
+    return hits
+
+
+def _visible_ids(user: User, records: list[models.Model]) -> set[tuple[type, int]]:
+    by_model: dict[type, list[int]] = defaultdict(list)
+    for record in records:
+        by_model[type(record)].append(record.pk)
+    visible = set()
+    for model, ids in by_model.items():
+        for pk in model.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True):
+            visible.add((model, pk))
+    return visible
+
+
+def _url(record: models.Model) -> str:
+    from guanxi.core.views.registry import get_registration
+
+    registration = get_registration(type(record))
+    return registration.url("detail", record.pk) if registration else ""
+
+
+# ---------------------------------------------------------------------------------------
+# The administrator's scan
+
+
+def _blocks(content_type: ContentType):
+    """Keys shared by two or more records of the model, smallest blocks first."""
+    return (
+        DuplicateKey.objects.filter(content_type=content_type)
+        .values("key")
+        .annotate(size=models.Count("id"))
+        .filter(size__gt=1, size__lte=MAX_BLOCK)
+        .order_by("size", "key")
+    )
+
+
+def duplicate_scan_run(*, scan: DuplicateScan) -> DuplicateScan:
+    """Compare the records within each block and store the pairs found."""
+    from django.apps import apps
+
+    model = apps.get_model(scan.model_label)
+    content_type = ContentType.objects.get_for_model(model)
+    scan.status = DuplicateScan.Status.RUNNING
+    blocks = list(_blocks(content_type).values_list("key", flat=True))
+    scan.blocks_total = len(blocks)
+    scan.save(update_fields=["status", "blocks_total"])
+    seen: set[tuple[int, int]] = set(
+        DuplicatePair.objects.filter(scan=scan).values_list("first_id", "second_id")
+    )
+    try:
+        for number, key in enumerate(blocks, start=1):
+            ids = DuplicateKey.objects.filter(content_type=content_type, key=key).values_list(
+                "object_id", flat=True
+            )
+            records = [_described(r) for r in _load(content_type.pk, ids)]
+            pairs = []
+            for index, record in enumerate(records):
+                for match in matching.match_candidates(
+                    record, records[index + 1 :], kind=record.get("kind", matching.COMPANY)
+                ):
+                    pair = tuple(sorted((record["pk"], match.other["pk"])))
+                    if pair in seen:
+                        continue
+                    seen.add(pair)
+                    pairs.append(
+                        DuplicatePair(
+                            scan=scan,
+                            first_id=pair[0],
+                            second_id=pair[1],
+                            score=match.score,
+                            reasons=[reason.message for reason in match.reasons],
+                        )
+                    )
+            with transaction.atomic():
+                DuplicatePair.objects.bulk_create(pairs, ignore_conflicts=True)
+                scan.blocks_done = number
+                scan.pairs_found += len(pairs)
+                scan.save(update_fields=["blocks_done", "pairs_found"])
+    except Exception as error:  # the scan page must say it failed, not spin forever
+        scan.status = DuplicateScan.Status.FAILED
+        scan.error = str(error)[:2000]
+        scan.save(update_fields=["status", "error"])
+        raise
+    scan.status = DuplicateScan.Status.DONE
+    scan.finished_at = timezone.now()
+    scan.save(update_fields=["status", "finished_at"])
+    return scan

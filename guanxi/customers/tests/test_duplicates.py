@@ -1,0 +1,67 @@
+import pytest
+
+from guanxi.core.services.records import record_share
+from guanxi.customers import services
+from guanxi.customers.duplicates import duplicate_candidates, duplicate_scan_run
+from guanxi.customers.models import Account, DuplicateKey, DuplicateScan
+
+pytestmark = pytest.mark.django_db
+
+
+def test_similar_company_name_is_a_candidate(org):
+    huawei = services.account_create(actor=org.rep1, data={"name": "北京华为技术有限公司"})
+    services.account_create(actor=org.rep1, data={"name": "华夏银行股份有限公司"})
+    hits = duplicate_candidates(user=org.rep1, name="华为技术（北京）有限公司")
+    assert [hit.pk for hit in hits] == [huawei.pk]
+    assert hits[0].visible and hits[0].name == "北京华为技术有限公司"
+
+
+def test_same_phone_matches_across_accounts_and_contacts(org):
+    account = services.account_create(
+        actor=org.rep1, data={"name": "明达贸易", "phone": "13812345678"}
+    )
+    contact = services.contact_create(
+        actor=org.rep1, data={"name": "张三"}, phones=[{"number": "+86 138 1234 5678"}]
+    )
+    hits = duplicate_candidates(user=org.rep1, name="完全不同", phones=["138-1234-5678"])
+    assert {(hit.model_label, hit.pk) for hit in hits} == {
+        ("customers.account", account.pk),
+        ("customers.contact", contact.pk),
+    }
+
+
+def test_invisible_duplicate_reveals_only_that_it_exists_and_its_owner(org):
+    services.account_create(actor=org.rep3, data={"name": "上海明达贸易有限公司"})
+    [hit] = duplicate_candidates(user=org.rep1, name="明达贸易")
+    assert not hit.visible
+    assert hit.owner_name == str(org.rep3)
+    assert hit.name == "" and hit.url == "" and hit.record is None
+
+
+def test_shared_duplicate_is_shown_in_full(org):
+    account = services.account_create(actor=org.rep3, data={"name": "上海明达贸易有限公司"})
+    record_share(instance=account, actor=org.rep3, user=org.rep1)
+    [hit] = duplicate_candidates(user=org.rep1, name="明达贸易")
+    assert hit.visible and hit.name == "上海明达贸易有限公司"
+
+
+def test_deleted_records_lose_their_keys(org):
+    account = services.account_create(actor=org.rep1, data={"name": "明达贸易"})
+    services.account_delete(account=account, actor=org.rep1)
+    assert not DuplicateKey.objects.filter(object_id=account.pk).exists()
+    assert duplicate_candidates(user=org.rep1, name="明达贸易") == []
+
+
+def test_scan_finds_pairs_within_blocks_only(org):
+    a = services.account_create(actor=org.rep1, data={"name": "北京华为技术有限公司"})
+    b = services.account_create(actor=org.rep3, data={"name": "华为技术有限公司"})
+    services.account_create(actor=org.rep1, data={"name": "Acme Co., Ltd."})
+    c = services.account_create(actor=org.rep1, data={"name": "ACME Ltd"})
+    d = services.account_create(actor=org.rep1, data={"name": "完全无关公司"})
+    scan = DuplicateScan.objects.create(model_label="customers.account", created_by=org.admin)
+    duplicate_scan_run(scan=scan)
+    pairs = {(p.first_id, p.second_id) for p in scan.pairs.all()}
+    acme = Account.objects.get(name="Acme Co., Ltd.")
+    assert pairs == {tuple(sorted((a.pk, b.pk))), tuple(sorted((acme.pk, c.pk)))}
+    assert scan.status == "done" and scan.pairs_found == 2
+    assert d.pk not in {pk for pair in pairs for pk in pair}
