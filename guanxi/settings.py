@@ -258,6 +258,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name ("kind") get distinct schema names.
+    "ENUM_NAME_OVERRIDES": {
+        "AccountKindEnum": "guanxi.customers.models.Account.Kind",
+        "GroupKindEnum": "guanxi.customers.models.Group.Kind",
+        "ContactPointKindEnum": "guanxi.customers.models.PointKind",
+    },
 }
 
 LOGGING = {

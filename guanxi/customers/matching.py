@@ -191,19 +191,36 @@ def _ends_a_place(text: str, length: int) -> bool:
     return not (text[length - 1] == "市" and text[length : length + 1] in _NOT_AFTER_UNIT)
 
 
+@cache
+def _by_first_character(kind: str) -> dict[str, tuple[str, ...]]:
+    """Place names of one kind grouped by their first character, longest first."""
+    source = {
+        "official": official_place_names,
+        "short": short_place_names,
+        "common": common_place_names,
+    }[kind]()
+    index: dict[str, list[str]] = {}
+    for name in source:  # already longest first
+        index.setdefault(name[0], []).append(name)
+    return {first: tuple(names) for first, names in index.items()}
+
+
 def _place_prefix_length(text: str) -> int:
     """Length of the place name at the start of text (with its unit), or 0."""
-    for name in official_place_names():
+    if not text:
+        return 0
+    first = text[0]
+    for name in _by_first_character("official").get(first, ()):
         if text.startswith(name) and _ends_a_place(text, len(name)):
             return len(name)
-    for name in short_place_names():
+    for name in _by_first_character("short").get(first, ()):
         if text.startswith(name):
             rest = text[len(name) :]
             for unit in PLACE_UNITS:
                 length = len(name) + len(unit)
                 if rest.startswith(unit) and _ends_a_place(text, length):
                     return length
-    for name in common_place_names():
+    for name in _by_first_character("common").get(first, ()):
         if text.startswith(name):
             return len(name)
     return 0

@@ -166,3 +166,20 @@ def test_contact_delete_removes_its_links(org):
     services.contact_delete(contact=contact, actor=org.rep1)
     assert not Contact.objects.filter(pk=contact.pk).exists()
     assert not AccountContact.objects.filter(contact=contact).exists()
+
+
+def test_statistics_count_inside_the_scope(org):
+    from guanxi.customers.statistics import account_counts
+
+    it = PicklistOption.objects.get(picklist__code="industry", value="it")
+    services.account_create(actor=org.rep1, data={"name": "A", "industry": it, "province": "北京"})
+    services.account_create(actor=org.rep1, data={"name": "B", "province": "北京"})
+    services.account_create(actor=org.rep3, data={"name": "C", "industry": it})
+    by_industry = account_counts(user=org.rep1, dimension="industry")
+    assert [(row["label"], row["count"]) for row in by_industry] == [
+        ("信息技术", 1),
+        ("(not set)", 1),
+    ]
+    by_owner = account_counts(user=org.admin, dimension="owner")
+    assert {row["label"]: row["count"] for row in by_owner} == {"rep1": 2, "rep3": 1}
+    assert account_counts(user=org.rep1, dimension="province")[0]["filter"] == {"province": "北京"}
