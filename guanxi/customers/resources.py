@@ -1,12 +1,22 @@
 """Account imports and exports: the fields a file may fill, the Chinese column names people
 use for them, and the duplicate key (same phone number or same name in the user's scope)."""
 
-from guanxi.core.imports.resources import ModelResource, normalise_phone, register_resource
+from guanxi.core.imports.resources import ModelResource, register_resource
+from guanxi.core.phones import phone_digits
 from guanxi.customers.models import Account
+from guanxi.customers.services import account_create, account_update
 
 
 def _name_key(value: str) -> str:
     return value.strip()
+
+
+def _create(*, data, custom_data, actor):
+    return account_create(actor=actor, data=data, custom_data=custom_data)
+
+
+def _update(*, instance, data, custom_data, actor):
+    return account_update(account=instance, actor=actor, data=data, custom_data=custom_data or None)
 
 
 account_resource = ModelResource(
@@ -41,7 +51,11 @@ account_resource = ModelResource(
             "个人": Account.Kind.INDIVIDUAL,
         }
     },
-    duplicate_keys={"phone": normalise_phone, "name": _name_key},
+    # Same phone (as digits, the indexed phone_digits column) or exactly the same name.
+    duplicate_keys={"phone": phone_digits, "name": _name_key},
+    duplicate_columns={"phone": "phone_digits"},
+    create=_create,
+    update=_update,
     select_related=["owner", "industry"],
 )
 

@@ -23,6 +23,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -96,7 +97,7 @@ class GuanxiAPIMixin:
 class IsAdministratorOrReadOnly(permissions.BasePermission):
     """Everybody signed in reads; administrators write."""
 
-    message = _("Only an administrator can change this.")
+    message = gettext_lazy("Only an administrator can change this.")
 
     def has_permission(self, request, view) -> bool:
         if request.method in permissions.SAFE_METHODS:
@@ -104,17 +105,22 @@ class IsAdministratorOrReadOnly(permissions.BasePermission):
         return is_administrator(request.user)
 
 
+ROLE_REFUSED = gettext_lazy("Your role does not allow this.")
+
+
 class RecordActionPermission(permissions.BasePermission):
-    """The caller's roles must allow the action the view asks for on its model."""
+    """The caller's roles must allow the action the view asks for on its model.
+
+    On a detail route the check waits until the record is loaded (`get_record`), so a record
+    the caller cannot see answers 404 whatever the role, never 403."""
+
+    message = ROLE_REFUSED
 
     def has_permission(self, request, view) -> bool:
+        if getattr(view, "detail", False):
+            return True
         needed = view.role_action(request)
-        if needed is None:
-            return True
-        if can(request.user, view.model, needed):
-            return True
-        self.message = _("Your role does not allow this.")
-        return False
+        return needed is None or can(request.user, view.model, needed)
 
 
 class OwnedRecordFilterSet(django_filters.FilterSet):
@@ -270,9 +276,13 @@ class OwnedRecordViewSet(GuanxiAPIMixin, viewsets.ModelViewSet):
         return records
 
     def get_record(self, scope_action: str = "view") -> OwnedModel:
-        """The record of the URL: 404 unless visible, 403 unless the data scope allows
-        `scope_action` ("change", "delete", "assign", ...) on it."""
+        """The record of the URL: 404 unless visible; 403 unless the role allows this
+        route's action and the data scope allows `scope_action` ("change", "delete",
+        "assign", ...) on it. Every detail route must load its record through here."""
         record = get_object_or_404(self.get_queryset(), pk=self.kwargs[self.lookup_field])
+        needed = self.role_action(self.request)
+        if needed is not None and not can(self.request.user, self.model, needed):
+            raise PermissionDenied(ROLE_REFUSED)
         if scope_action != "view":
             allowed = self.model.objects.filter(
                 scope_q(self.request.user, self.model, scope_action), pk=record.pk

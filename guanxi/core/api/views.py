@@ -13,6 +13,7 @@ from django.contrib.auth import authenticate
 from django.http import FileResponse, Http404, HttpResponse
 from django.template import engines
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularRedocView
@@ -513,7 +514,7 @@ class AttachmentViewSet(GuanxiAPIMixin, mixins.DestroyModelMixin, viewsets.Gener
 
 
 class IsAdministrator(permissions.BasePermission):
-    message = _("Only an administrator can open the recycle bin.")
+    message = gettext_lazy("Only an administrator can open the recycle bin.")
 
     def has_permission(self, request, view) -> bool:
         return is_administrator(request.user)

@@ -11,7 +11,9 @@ from guanxi.core.models import DuplicatePolicy
 class UploadForm(forms.Form):
     file = forms.FileField(
         label=_("File"),
-        help_text=_("CSV (UTF-8 or GBK; comma, semicolon or tab) or Excel .xlsx; first row = column names."),
+        help_text=_(
+            "CSV (UTF-8 or GBK; comma, semicolon or tab) or Excel .xlsx; first row = column names."
+        ),
         widget=forms.ClearableFileInput(
             attrs={"class": "form-control", "accept": ".csv,.txt,.tsv,.xlsx"}
         ),

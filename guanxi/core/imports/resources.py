@@ -123,6 +123,7 @@ class ModelResource:
         value_aliases: dict[str, dict[str, Any]] | None = None,
         export_fields: Sequence[str] | None = None,
         duplicate_keys: dict[str, Callable[[str], str]] | None = None,
+        duplicate_columns: dict[str, str] | None = None,
         duplicate_finder: Callable[[ImportRow], models.Model | None] | None = None,
         select_related: Sequence[str] = (),
         create: Callable[..., models.Model] | None = None,
@@ -138,6 +139,8 @@ class ModelResource:
         }
         self.export_fields = list(export_fields or fields)
         self.duplicate_keys = dict(duplicate_keys or {})
+        # Key name -> an indexed column already holding the normalised value (phone_digits).
+        self.duplicate_columns = dict(duplicate_columns or {})
         self._duplicate_finder = duplicate_finder
         self.select_related = list(select_related)
         self._create = create
@@ -383,20 +386,21 @@ class ModelResource:
         wanted: dict[str, set[str]] = {}
         for row in rows:
             for name, value in self.duplicate_values(row):
-                raw = row.data[name].strip()
-                wanted.setdefault(name, set()).update({raw, value})
+                values = wanted.setdefault(name, set())
+                values.add(value)
+                if name not in self.duplicate_columns:
+                    values.add(row.data[name].strip())
         if not wanted:
             return
         condition = Q()
         for name, values in wanted.items():
-            condition |= Q(**{f"{name}__in": sorted(values)})
+            column = self.duplicate_columns.get(name, name)
+            condition |= Q(**{f"{column}__in": sorted(values)})
         queryset = self.model.objects.visible_to(context.user).filter(condition)
         fresh = list(queryset.order_by("pk"))
         for record in fresh:
-            for name, normalise in self.duplicate_keys.items():
-                value = normalise(str(getattr(record, name) or ""))
-                if value:
-                    context.known.setdefault((name, value), record)
+            for name, value in self._record_keys(record):
+                context.known.setdefault((name, value), record)
         ids = [record.pk for record in fresh]
         if ids:
             context.editable_ids.update(
@@ -417,20 +421,31 @@ class ModelResource:
                 return record
         return None
 
+    def _record_keys(self, record: models.Model) -> list[tuple[str, str]]:
+        keys = []
+        for name, normalise in self.duplicate_keys.items():
+            column = self.duplicate_columns.get(name)
+            if column is not None:
+                value = str(getattr(record, column) or "")
+            else:
+                value = normalise(str(getattr(record, name) or ""))
+            if value:
+                keys.append((name, value))
+        return keys
+
     def remember(self, record: models.Model, context: ImportContext) -> None:
         """A record created by this run is a duplicate candidate for the rows after it."""
-        for name, normalise in self.duplicate_keys.items():
-            value = normalise(str(getattr(record, name) or ""))
-            if value:
-                context.known.setdefault((name, value), record)
+        for key in self._record_keys(record):
+            context.known.setdefault(key, record)
         context.editable_ids.add(record.pk)
 
     # --- writes ------------------------------------------------------------------------------
     def create(self, *, data: dict, custom_data: dict, actor: User) -> models.Model:
+        if "owner" not in data:
+            # What record_create would default to, without its query per row.
+            data = {**data, "owner": actor, "department_id": actor.department_id}
         if self._create is not None:
             return self._create(data=data, custom_data=custom_data, actor=actor)
-        if "owner" not in data:
-            data = {**data, "owner": actor, "department_id": actor.department_id}
         return record_create(model=self.model, data=data, custom_data=custom_data, actor=actor)
 
     def update(

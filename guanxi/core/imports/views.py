@@ -183,7 +183,8 @@ def preview_view(request, pk):
         for problem in report.problems
     ]
     mapped = [
-        (header, labels.get(key, key)) for header, key in zip(job.headers, job.mapping, strict=False)
+        (header, labels.get(key, key))
+        for header, key in zip(job.headers, job.mapping, strict=False)
     ]
     return TemplateResponse(
         request,

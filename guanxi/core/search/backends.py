@@ -5,7 +5,8 @@ document has, for every term, a token starting with it. The caller combines that
 with the data scope in one statement.
 
 - SQLite: the FTS5 table `core_search_fts` (external content = core_searchentry.document,
-  kept in step by triggers created in migration core.0003_search_backend), queried with MATCH '"term"* AND ...'.
+  kept in step by triggers created in migration core.0003_search_backend), queried with
+  MATCH '"term"* AND ...'.
 - PostgreSQL: a GIN index on to_tsvector('simple', document), queried with
   to_tsquery('simple', '''term'':* & ...').
 """
@@ -83,4 +84,3 @@ def backend_for(using: str = "default") -> SearchBackend:
         return _BACKENDS[vendor]
     except KeyError:
         raise NotImplementedError(f"search has no backend for {vendor}") from None
-

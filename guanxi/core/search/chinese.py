@@ -166,21 +166,16 @@ INDUSTRY_SUFFIXES = sorted(
     key=len,
     reverse=True,
 )
-PLACE_PREFIXES = sorted(
-    [
-        # municipalities, provinces, autonomous regions, special administrative regions
-        *"北京 上海 天津 重庆 广东 江苏 浙江 山东 河南 河北 湖南 湖北 四川 福建 安徽 江西".split(),
-        *"辽宁 吉林 黑龙江 山西 陕西 甘肃 青海 云南 贵州 海南 广西 内蒙古 宁夏 新疆 西藏".split(),
-        *"香港 澳门 台湾".split(),
-        # large cities
-        *"广州 深圳 杭州 南京 苏州 成都 武汉 西安 长沙 郑州 青岛 大连 宁波 厦门 福州 济南".split(),
-        *"合肥 沈阳 哈尔滨 长春 石家庄 太原 南昌 南宁 昆明 贵阳 兰州 西宁 银川 乌鲁木齐".split(),
-        *"拉萨 呼和浩特 海口 三亚 无锡 东莞 佛山 珠海 中山 温州 绍兴 嘉兴 金华 台州 常州".split(),
-        *"南通 徐州 扬州 烟台 潍坊 泉州 惠州 江门 汕头 洛阳 唐山 保定 廊坊".split(),
-    ],
-    key=len,
-    reverse=True,
-)
+_PLACES = """
+北京 上海 天津 重庆 广东 江苏 浙江 山东 河南 河北 湖南 湖北 四川 福建 安徽 江西
+辽宁 吉林 黑龙江 山西 陕西 甘肃 青海 云南 贵州 海南 广西 内蒙古 宁夏 新疆 西藏 香港 澳门 台湾
+广州 深圳 杭州 南京 苏州 成都 武汉 西安 长沙 郑州 青岛 大连 宁波 厦门 福州 济南 合肥 沈阳
+哈尔滨 长春 石家庄 太原 南昌 南宁 昆明 贵阳 兰州 西宁 银川 乌鲁木齐 拉萨 呼和浩特 海口 三亚
+无锡 东莞 佛山 珠海 中山 温州 绍兴 嘉兴 金华 台州 常州 南通 徐州 扬州 烟台 潍坊 泉州 惠州
+江门 汕头 洛阳 唐山 保定 廊坊
+"""
+# Provinces, municipalities, regions and large cities that prefix company names.
+PLACE_PREFIXES = sorted(_PLACES.split(), key=len, reverse=True)
 _PLACE_UNITS = ("省", "市", "自治区")
 _PARENTHESISED = re.compile(r"[(（][^()（）]*[)）]")
 

@@ -28,7 +28,7 @@ def test_lifecycle_change_lands_on_the_timeline(org):
     client = api_client(org.rep1)
     response = client.patch(
         f"/api/v1/accounts/{account.pk}/",
-        {"lifecycle_stage": "customer", "version": account.version},
+        {"lifecycle_stage": "active", "version": account.version},
         format="json",
     )
     assert response.status_code == 200, response.json()

@@ -161,7 +161,7 @@ def test_update_with_current_version_bumps_it(org):
 
 
 def test_put_replaces_fields(org):
-    record = account(org.rep1, phone="123")
+    record = account(org.rep1, notes="old")
     response = api_client(org.rep1).put(
         detail(record), {"name": "Put", "kind": "individual", "version": 1}, format="json"
     )

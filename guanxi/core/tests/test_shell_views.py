@@ -72,7 +72,7 @@ def test_five_failures_lock_the_account_out(client, org):
     assert "_auth_user_id" not in client.session
 
 
-def test_lockout_page_is_translated(client, org, settings):
+def test_lockout_page_follows_the_language(client, org, settings):
     settings.LANGUAGE_CODE = "zh-hans"
     for _attempt in range(6):
         response = client.post(reverse("login"), {"username": "rep2", "password": "wrong"})

@@ -1,0 +1,340 @@
+"""The request scenarios: which pages, as whom, with which parameters, against which target.
+
+Each case is a list of URLs requested in turn through Django's test Client in this process
+(force_login, no network), timed without query capture, then requested a few more times with
+the queries captured (count per request, database time). The "floor" re-runs the page's main
+SQL statement (the one that reads the rows shown) bare on a cursor, so the ratio says how much
+the framework, serialisers and templates add on top of the database.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+# DESIGN.md "Performance targets" (dataset L, 2-core machine).
+TARGETS: dict[str, dict[str, Any]] = {
+    "list": {"metric": "p95_ms", "op": "<", "value": 50.0, "text": "p95 < 50 ms"},
+    "search": {"metric": "p95_ms", "op": "<", "value": 100.0, "text": "p95 < 100 ms"},
+    "detail": {"metric": "p95_ms", "op": "<", "value": 150.0, "text": "p95 < 150 ms"},
+    "mixed": {
+        "metric": "requests_per_second",
+        "op": ">=",
+        "value": 400.0,
+        "text": ">= 400 requests/s",
+    },
+    "mixed_rss": {"metric": "peak_worker_rss_mb", "op": "<", "value": 300.0, "text": "< 300 MB"},
+    "import": {"metric": "rows_per_second", "op": ">=", "value": 5000.0, "text": ">= 5,000 rows/s"},
+    "dupscan": {
+        "metric": "extrapolated_1m_seconds",
+        "op": "<",
+        "value": 300.0,
+        "text": "1M accounts < 5 min",
+    },
+}
+
+
+def verdict(kind: str, result: dict[str, Any]) -> tuple[str, bool | None]:
+    target = TARGETS[kind]
+    value = result.get(target["metric"])
+    if value is None:
+        return target["text"], None
+    ok = value < target["value"] if target["op"] == "<" else value >= target["value"]
+    return target["text"], ok
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100)."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def summarise(durations_ms: Sequence[float], wall_seconds: float) -> dict[str, float]:
+    return {
+        "p50_ms": round(percentile(durations_ms, 50), 2),
+        "p95_ms": round(percentile(durations_ms, 95), 2),
+        "p99_ms": round(percentile(durations_ms, 99), 2),
+        "max_ms": round(max(durations_ms, default=0.0), 2),
+        "mean_ms": round(statistics.fmean(durations_ms), 2) if durations_ms else 0.0,
+        "requests_per_second": round(len(durations_ms) / wall_seconds, 1) if wall_seconds else 0.0,
+    }
+
+
+@dataclass
+class Case:
+    scenario: str  # list | search | detail (the target it is held against)
+    name: str  # list_html, search_pinyin, ...
+    role: str  # rep | manager | admin
+    urls: list[str]
+    # Picks the page's main statement among the captured SQL (lower-cased text).
+    main_query: Callable[[str], bool] = field(default=lambda sql: True)
+    note: str = ""
+
+
+# --- who runs the scenarios ------------------------------------------------------------------
+def bench_users(roles: Sequence[str]) -> dict[str, Any]:
+    """The users the scenarios run as:
+
+    rep: the sales rep owning the most accounts (own scope, the heaviest one);
+    manager: the first regional manager (department subtree scope, several departments);
+    admin: an administrator (everything).
+    """
+    from django.db.models import Count
+
+    from guanxi.core.models import User
+    from guanxi.customers.models import Account
+
+    found: dict[str, Any] = {}
+    for role in roles:
+        user = None
+        if role == "rep":
+            top = (
+                Account.objects.filter(owner__roles__code="sales_rep")
+                .values("owner")
+                .annotate(n=Count("id"))
+                .order_by("-n", "owner")
+                .first()
+            )
+            if top:
+                user = User.objects.get(pk=top["owner"])
+        elif role == "manager":
+            user = (
+                User.objects.filter(roles__code="sales_manager", managed_departments__depth=1)
+                .order_by("pk")
+                .first()
+                or User.objects.filter(roles__code="sales_manager").order_by("pk").first()
+            )
+        elif role == "admin":
+            user = User.objects.filter(roles__is_admin=True, is_active=True).order_by("pk").first()
+        else:
+            user = User.objects.filter(username=role).first()
+        if user is None:
+            raise RuntimeError(f"no user for role {role!r}: generate a dataset first")
+        found[role] = user
+    return found
+
+
+# --- the cases -------------------------------------------------------------------------------
+def _is_account_page_query(sql: str) -> bool:
+    return 'from "customers_account"' in sql and " limit " in sql and "count(" not in sql
+
+
+def _is_account_detail_query(sql: str) -> bool:
+    return 'from "customers_account"' in sql and '"customers_account"."id" =' in sql
+
+
+def _is_search_query(sql: str) -> bool:
+    return 'from "core_searchentry"' in sql and ("match" in sql or "to_tsquery" in sql)
+
+
+def _common_industry() -> int | None:
+    from django.db.models import Count
+
+    from guanxi.customers.models import Account
+
+    row = (
+        Account.objects.exclude(industry=None)
+        .values("industry")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .first()
+    )
+    return row["industry"] if row else None
+
+
+def list_cases(role: str, user) -> list[Case]:
+    industry = _common_industry()
+    cases = [
+        Case("list", "list_html", role, ["/customers/accounts/"], _is_account_page_query),
+        Case("list", "list_api", role, ["/api/v1/accounts/"], _is_account_page_query),
+        Case(
+            "list", "list_sorted_name_html", role, ["/customers/accounts/?sort=name"],
+            _is_account_page_query,
+        ),
+        Case(
+            "list", "list_sorted_name_api", role, ["/api/v1/accounts/?ordering=name"],
+            _is_account_page_query,
+        ),
+    ]  # fmt: skip
+    if industry is not None:
+        cases += [
+            Case(
+                "list", "list_filtered_industry_html", role,
+                [f"/customers/accounts/?industry={industry}"], _is_account_page_query,
+            ),
+            Case(
+                "list", "list_filtered_industry_api", role,
+                [f"/api/v1/accounts/?industry={industry}"], _is_account_page_query,
+            ),
+        ]  # fmt: skip
+    return cases
+
+
+def _visible_sample(user, *, limit: int = 20, spread: int = 2000) -> list[Any]:
+    """Up to `limit` accounts the user can see, spread over the newest `spread` of them."""
+    from guanxi.customers.models import Account
+
+    ids = list(
+        Account.objects.visible_to(user)
+        .order_by("-created_at", "-id")
+        .values_list("pk", flat=True)[:spread]
+    )
+    if not ids:
+        return []
+    step = max(1, len(ids) // limit)
+    chosen = ids[::step][:limit]
+    return list(Account.objects.filter(pk__in=chosen).order_by("-created_at"))
+
+
+def search_queries(user, *, per_kind: int = 10) -> dict[str, list[str]]:
+    """Real queries for records the user can see: a Chinese substring of a company name, its
+    full pinyin, its initials, and a phone number."""
+    from guanxi.core.search.chinese import has_cjk, initials, syllables
+    from guanxi.customers.matching import company_core_name
+    from guanxi.customers.models import Account
+
+    queries: dict[str, list[str]] = {"chinese": [], "pinyin": [], "initials": [], "phone": []}
+    for account in _visible_sample(user, limit=200, spread=5000):
+        if account.phone_digits and len(queries["phone"]) < per_kind:
+            queries["phone"].append(account.phone_digits)
+        if account.kind != Account.Kind.COMPANY or not has_cjk(account.name):
+            continue
+        core = company_core_name(account.name)
+        if len(core) < 2 or not has_cjk(core):
+            continue
+        parts = syllables(core)
+        if len(queries["chinese"]) < per_kind:
+            queries["chinese"].append(core[1:4] if len(core) >= 4 else core)
+        if len(queries["pinyin"]) < per_kind:
+            queries["pinyin"].append("".join(parts))
+        if len(queries["initials"]) < per_kind:
+            queries["initials"].append(initials(parts))
+    return {kind: values for kind, values in queries.items() if values}
+
+
+def search_cases(role: str, user) -> list[Case]:
+    from urllib.parse import quote
+
+    return [
+        Case(
+            "search",
+            f"search_{kind}",
+            role,
+            [f"/api/v1/search/?q={quote(q)}" for q in queries],
+            _is_search_query,
+            note=", ".join(queries[:3]),
+        )
+        for kind, queries in search_queries(user).items()
+    ]
+
+
+def detail_cases(role: str, user) -> list[Case]:
+    accounts = _visible_sample(user)
+    if not accounts:
+        return []
+    return [
+        Case(
+            "detail",
+            "account_detail_html",
+            role,
+            [f"/customers/accounts/{account.pk}/" for account in accounts],
+            _is_account_detail_query,
+        )
+    ]
+
+
+CASE_BUILDERS: dict[str, Callable[[str, Any], list[Case]]] = {
+    "list": list_cases,
+    "search": search_cases,
+    "detail": detail_cases,
+}
+
+
+# --- measuring -------------------------------------------------------------------------------
+def _client_for(user):
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1", raise_request_exception=False)
+    client.force_login(user)
+    return client
+
+
+def _time_sql(sql: str, iterations: int) -> list[float]:
+    from django.db import connection
+
+    durations = []
+    with connection.cursor() as cursor:
+        for _ in range(iterations):
+            started = time.perf_counter()
+            cursor.execute(sql)
+            cursor.fetchall()
+            durations.append((time.perf_counter() - started) * 1000)
+    return durations
+
+
+def run_case(case: Case, user, *, iterations: int, warmup: int, capture: int = 3) -> dict:
+    """Time a case; answer the figures (no target verdict: the runner adds it)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = _client_for(user)
+    urls = case.urls
+    statuses: dict[int, int] = {}
+    for i in range(warmup):
+        client.get(urls[i % len(urls)])
+    durations = []
+    wall_started = time.perf_counter()
+    for i in range(iterations):
+        url = urls[i % len(urls)]
+        started = time.perf_counter()
+        response = client.get(url)
+        durations.append((time.perf_counter() - started) * 1000)
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+    wall = time.perf_counter() - wall_started
+
+    query_counts, db_ms, main_sql = [], [], None
+    for i in range(max(1, capture)):
+        with CaptureQueriesContext(connection) as captured:
+            client.get(urls[i % len(urls)])
+        query_counts.append(len(captured.captured_queries))
+        db_ms.append(sum(float(q["time"]) * 1000 for q in captured.captured_queries))
+        if main_sql is None:
+            main_sql = next(
+                (q["sql"] for q in captured.captured_queries if case.main_query(q["sql"].lower())),
+                None,
+            )
+    result: dict[str, Any] = {
+        "scenario": case.scenario,
+        "case": case.name,
+        "user": case.role,
+        "username": user.username,
+        "url": urls[0],
+        "distinct_urls": len(urls),
+        "iterations": iterations,
+        "warmup": warmup,
+        "status_counts": {str(k): v for k, v in sorted(statuses.items())},
+        "errors": sum(v for k, v in statuses.items() if k != 200),
+        **summarise(durations, wall),
+        "queries_per_request": round(statistics.fmean(query_counts), 1),
+        "max_queries_per_request": max(query_counts),
+        "db_ms_per_request": round(statistics.fmean(db_ms), 2),
+    }
+    if case.note:
+        result["queries_sample"] = case.note
+    if main_sql:
+        floor = _time_sql(main_sql, max(3, min(iterations, 50)))
+        floor_p50 = percentile(floor, 50)
+        result["floor_p50_ms"] = round(floor_p50, 3)
+        result["floor_ratio"] = round(result["p50_ms"] / floor_p50, 1) if floor_p50 else None
+        result["floor_sql"] = main_sql[:400]
+    else:
+        result["floor_p50_ms"] = None
+        result["floor_ratio"] = None
+    return result
