@@ -62,9 +62,8 @@ def main(argv: list[str] | None = None) -> int:
 
     setup_django()
     if args.command == "generate":
-        from guanxi.core.management.runtime import prepare_database
-
         from bench.generate import UNTIL_DEFAULT, generate
+        from guanxi.core.management.runtime import prepare_database
 
         prepare_database()
         until = datetime.date.fromisoformat(args.until) if args.until else UNTIL_DEFAULT

@@ -155,8 +155,8 @@ def render(entries: list[dict[str, Any]], notes: str = "") -> str:
         parts.append(
             f"- dataset: {_fmt(dataset.get('accounts'))} accounts, "
             f"{_fmt(dataset.get('contacts'))} contacts, {_fmt(dataset.get('users'))} users "
-            f"(seed {dataset.get('seed')}; generator {_fmt(dataset.get('generated_rows_per_second'))}"
-            " rows/s)\n"
+            f"(seed {dataset.get('seed')}; generator "
+            f"{_fmt(dataset.get('generated_rows_per_second'))} rows/s)\n"
             f"- machine: {machine.get('cpu')} x {machine.get('cores')} cores, load average at "
             f"start {machine.get('load_average_at_start')}; Python {machine.get('python')}, "
             f"Django {machine.get('django')}\n"

@@ -65,10 +65,9 @@ def git_commit() -> str:
 
 
 def dataset_info() -> dict[str, Any]:
+    from bench.generate import SIZES, read_dataset_marker
     from guanxi.core.models import User
     from guanxi.customers.models import Account, Contact
-
-    from bench.generate import SIZES, read_dataset_marker
 
     marker = read_dataset_marker()
     accounts = Account.all_objects.count()
@@ -146,9 +145,8 @@ def import_csv(rows: int, *, seed: int = 7) -> bytes:
     import csv
     import random
 
-    from guanxi.customers.models import Account
-
     from bench.generate import Faker
+    from guanxi.customers.models import Account
 
     rng = random.Random(f"{seed}:import")
     faker = Faker(rng)
@@ -251,7 +249,7 @@ def run_import(*, rows: int, admin) -> dict[str, Any]:
         "rows": rows,
         **outcome,
         "rows_per_second": round(rows / seconds, 1) if seconds else None,
-        "note": "rows through the import engine (services, validation, duplicate check); rolled back",
+        "note": "through the import engine (services, validation, duplicate check), rolled back",
     }
 
 

@@ -219,15 +219,28 @@ def search_queries(user, *, per_kind: int = 10) -> dict[str, list[str]]:
     return {kind: values for kind, values in queries.items() if values}
 
 
+def search_path() -> tuple[str, str]:
+    """(path, kind): the API's /api/v1/search/ when it is routed, else the HTML search page."""
+    from django.urls import NoReverseMatch, reverse
+
+    for name, kind in (("api:api-search", "api"), ("api:search", "api"), ("core:search", "html")):
+        try:
+            return reverse(name), kind
+        except NoReverseMatch:
+            continue
+    return "/api/v1/search/", "api"
+
+
 def search_cases(role: str, user) -> list[Case]:
     from urllib.parse import quote
 
+    path, kind_of_page = search_path()
     return [
         Case(
             "search",
-            f"search_{kind}",
+            f"search_{kind}_{kind_of_page}",
             role,
-            [f"/api/v1/search/?q={quote(q)}" for q in queries],
+            [f"{path}?q={quote(q)}" for q in queries],
             _is_search_query,
             note=", ".join(queries[:3]),
         )

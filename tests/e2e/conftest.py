@@ -3,6 +3,7 @@ against Django's live server."""
 
 import importlib
 import os
+import re
 import shutil
 
 import pytest
@@ -11,6 +12,9 @@ from django.apps import apps as django_apps
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
 # between browser steps are ordinary synchronous calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# Generous waits: under `pytest -n auto` the live server and Chromium share a busy machine.
+TIMEOUT_MS = 30_000
 
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -35,10 +39,19 @@ def chromium_path() -> str:
     )
 
 
+def pytest_collection_modifyitems(config, items):
+    """Everything in this folder is a browser test (`-m "not e2e"` skips them)."""
+    folder = os.path.dirname(__file__)
+    for item in items:
+        if str(item.fspath).startswith(folder):
+            item.add_marker(pytest.mark.e2e)
+
+
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         yield browser
@@ -58,21 +71,66 @@ def e2e_org(transactional_db):
     return OrganisationFactory.build_org()
 
 
+class PageProblems:
+    """JavaScript errors and server errors (HTTP 5xx) seen by the pages of one test."""
+
+    def __init__(self):
+        self.problems: list[str] = []
+
+    def watch(self, page) -> None:
+        page.on("pageerror", lambda error: self.problems.append(f"JavaScript error: {error}"))
+        page.on(
+            "response",
+            lambda response: (
+                self.problems.append(f"HTTP {response.status} from {response.url}")
+                if response.status >= 500
+                else None
+            ),
+        )
+
+
 @pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, locale="zh-CN")
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+def new_page(browser, live_server):
+    """A factory of pages, each in its own browser context (its own cookies and session).
+
+    The test fails at teardown if any of them met a JavaScript error or a server error.
+    """
+    contexts = []
+    problems = PageProblems()
+
+    def make(locale: str = "zh-CN", **options):
+        context = browser.new_context(base_url=live_server.url, locale=locale, **options)
+        context.set_default_timeout(TIMEOUT_MS)
+        context.set_default_navigation_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        problems.watch(page)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert not problems.problems, f"Problems on the pages: {problems.problems}"
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
+
+
+def submit_login(page, username: str, password: str = "pw") -> None:
+    """Fill and submit the sign-in form (whatever the outcome)."""
+    page.goto("/login/")
+    form = page.locator("main form[method=post]")
+    form.locator("input[name=username]").fill(username)
+    form.locator("input[name=password]").fill(password)
+    form.locator("button[type=submit]").click()
 
 
 def login(page, username: str, password: str = "pw") -> None:
-    page.goto("/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    """Sign in and wait until the app has left the sign-in page."""
+    from playwright.sync_api import expect
+
+    submit_login(page, username, password)
+    expect(page).not_to_have_url(re.compile(r"/login/"))
+    expect(page.locator("header.gx-topbar input[name=q]")).to_be_visible()
