@@ -261,8 +261,11 @@ class Faker:
         return name
 
     def trade_name(self) -> str:
+        """Two characters (华鑫), sometimes three (华鑫达): tens of thousands of trade names,
+        so name blocks stay the size they are in real data."""
         chars = self.names.TRADE_CHARACTERS
-        return self.rng.choice(chars) + self.rng.choice(chars)
+        length = 3 if self.rng.random() < 0.25 else 2
+        return "".join(self.rng.choice(chars) for _ in range(length))
 
     def company_core(self) -> str:
         return self.trade_name() + self.rng.choice(self.names.INDUSTRY_WORDS)
@@ -282,12 +285,20 @@ class Faker:
         return f"{core}{legal}"
 
     def english_company(self) -> str:
+        """Acme Trading Ltd, Bluewave Cedar Logistics GmbH, Huaxin Technology Co., Ltd. ..."""
         rng = self.rng
         words = self.names
-        return (
-            f"{rng.choice(words.ENGLISH_WORDS)} {rng.choice(words.ENGLISH_INDUSTRY)} "
-            f"{rng.choice(words.ENGLISH_SUFFIXES)}"
-        )
+        roll = rng.random()
+        if roll < 0.4:
+            # The English name of a Chinese company: its trade name in pinyin.
+            from pypinyin import lazy_pinyin
+
+            brand = "".join(lazy_pinyin(self.trade_name())).capitalize()
+        elif roll < 0.8:
+            brand = f"{rng.choice(words.ENGLISH_WORDS)} {rng.choice(words.ENGLISH_WORDS)}"
+        else:
+            brand = f"{rng.choice(words.ENGLISH_FAMILY)} & {rng.choice(words.ENGLISH_FAMILY)}"
+        return f"{brand} {rng.choice(words.ENGLISH_INDUSTRY)} {rng.choice(words.ENGLISH_SUFFIXES)}"
 
     def phone(self, *, landline_share: float = 0.0):
         """A normalised phone (guanxi.core.phones.phone_normalise): mobile 1[3-9]x or a

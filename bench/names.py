@@ -47,7 +47,9 @@ ENGLISH_FAMILY = _words(
 # Trade-name characters (two make a trade name: 华鑫, 恒达, ...).
 TRADE_CHARACTERS = _words(
     "华 鑫 恒 达 盛 宏 泰 瑞 祥 隆 昌 兴 发 源 通 汇 丰 德 信 安 康 宁 和 顺 新 天 宇 博 "
-    "创 联 智 远 海 金 银 东 方 中 科 立 诚 益 嘉 振 凯 永 耀 光 明 辉 腾 飞 越 卓 锦 程"
+    "创 联 智 远 海 金 银 东 方 中 科 立 诚 益 嘉 振 凯 永 耀 光 明 辉 腾 飞 越 卓 锦 程 "
+    "佳 美 欣 悦 鼎 峰 晟 骏 弘 旭 朗 逸 优 赛 迪 维 奥 捷 达 领 航 星 辰 云 泽 川 岳 "
+    "森 林 青 蓝 华 亿 万 千 百 合 力 众 邦 宝 福 禄 寿 喜 富 贵 荣 昊 晨 阳 瀚 铭 凯"
 )
 
 INDUSTRY_WORDS = [

@@ -79,16 +79,17 @@ def latest_per_dataset(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _request_table(rows: list[dict[str, Any]]) -> list[str]:
     lines = [
-        "| scenario | case | user | p50 ms | p95 ms | p99 ms | max ms | req/s | queries | "
-        "db ms | floor ms | x floor | target | result |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        "| scenario | case | user | p50 ms | p95 ms | p99 ms | max ms | cpu p50 | cpu p95 "
+        "| req/s | queries | db ms | floor ms | x floor | target | result |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for row in rows:
         errors = f" ({row['errors']} errors)" if row.get("errors") else ""
         lines.append(
             f"| {row['scenario']} | {row['case']}{errors} | {row.get('user', '')} "
             f"| {_fmt(row.get('p50_ms'))} | {_fmt(row.get('p95_ms'))} | {_fmt(row.get('p99_ms'))} "
-            f"| {_fmt(row.get('max_ms'))} | {_fmt(row.get('requests_per_second'))} "
+            f"| {_fmt(row.get('max_ms'))} | {_fmt(row.get('cpu_p50_ms'))} "
+            f"| {_fmt(row.get('cpu_p95_ms'))} | {_fmt(row.get('requests_per_second'))} "
             f"| {_fmt(row.get('queries_per_request'))} | {_fmt(row.get('db_ms_per_request'))} "
             f"| {_fmt(row.get('floor_p50_ms'), 2)} | {_fmt(row.get('floor_ratio'))} "
             f"| {row.get('target', '')} | {_verdict(row.get('pass'))} |"

@@ -10,5 +10,6 @@ urlpatterns = [
     # Un-namespaced names the settings use (LOGIN_URL, LOGIN_REDIRECT_URL).
     path("", home, name="home"),
     path("login/", login_view, name="login"),
+    path("", include("guanxi.core.imports.urls")),
     path("", include("guanxi.core.urls")),
 ]

@@ -30,7 +30,7 @@ mkdir -p "guanxi/locale/$LOCALE/LC_MESSAGES"
 
 # LOCALE_PATHS[0] is guanxi/locale, so every string of the project lands in one catalogue.
 "$PY" manage.py makemessages --locale "$LOCALE" --domain django \
-    --add-location=file --no-obsolete \
+    --add-location=file --no-wrap --no-obsolete \
     --ignore ".venv/*" --ignore "node_modules/*" --ignore "var/*" --ignore "bench/*" \
     --ignore "guanxi/static/vendor/*" --ignore "static/vendor/*" --ignore "*/static/vendor/*"
 

@@ -24,6 +24,7 @@ ADMIN_ENTRIES = [
     ("core:picklist_list", _("Picklists"), "bi-list-ul"),
     ("core:customfield_list", _("Custom fields"), "bi-input-cursor-text"),
     ("core:tag_list", _("Tags"), "bi-tags"),
+    ("customers:duplicate_scans", _("Duplicates"), "bi-intersect"),
     ("core:recycle_bin", _("Recycle bin"), "bi-trash"),
 ]
 

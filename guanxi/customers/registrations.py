@@ -17,5 +17,9 @@ register_search(
     email_fields=["email"],
     subtitle=lambda account: account.phone or account.email,
 )
-from guanxi.customers import resources as _resources  # noqa: E402, F401  (imports/exports)
+from guanxi.customers import api_contacts as _api_contacts  # noqa: E402, F401  (contact API)
+from guanxi.customers import api_duplicates as _api_duplicates  # noqa: E402, F401  (merge, duplicates API)
 from guanxi.customers import duplicate_sources as _duplicate_sources  # noqa: E402, F401
+from guanxi.customers import import_duplicates as _import_duplicates  # noqa: E402, F401
+from guanxi.customers import resources as _resources  # noqa: E402, F401  (imports/exports)
+from guanxi.customers import search_contacts as _search_contacts  # noqa: E402, F401  (contacts)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from guanxi.core.models import ChangeAction, User
 from guanxi.core.phones import email_normalise, phone_normalise
+from guanxi.core.search import index_object
 from guanxi.core.services.records import (
     audit_record,
     record_assign,
@@ -213,6 +214,7 @@ def contact_set_phones(*, contact: Contact, phones: list[dict], actor: User) -> 
             before={"phones": before},
             after={"phones": after},
         )
+    index_object(contact)  # the search index reads the phones
 
 
 @transaction.atomic
@@ -240,6 +242,7 @@ def contact_set_emails(*, contact: Contact, emails: list[dict], actor: User) -> 
             before={"emails": before},
             after={"emails": after},
         )
+    index_object(contact)  # the search index reads the e-mails
 
 
 @transaction.atomic
@@ -524,3 +527,40 @@ def points_record(
             account_id=account.pk,
         )
     return entry
+
+
+# ---------------------------------------------------------------------------------------
+# Membership levels (administrators)
+
+MEMBERSHIP_LEVEL_FIELDS = ("name_zh", "name_en", "threshold", "discount_percent")
+
+
+@transaction.atomic
+def membership_level_save(
+    *, actor: User, data: dict[str, Any], level: MembershipLevel | None = None
+) -> MembershipLevel:
+    """Create or change a membership level (administrators only). Accounts move to a new
+    level the next time their points change."""
+    from guanxi.core.exceptions import ActionNotAllowed
+    from guanxi.core.scope import is_administrator
+
+    if not is_administrator(actor):
+        raise ActionNotAllowed(_("Only an administrator can change membership levels."))
+    unknown = set(data) - set(MEMBERSHIP_LEVEL_FIELDS)
+    if unknown:
+        raise ValidationError(_("Unknown fields: %(fields)s") % {"fields": ", ".join(unknown)})
+    creating = level is None
+    level = level or MembershipLevel()
+    before = {name: str(getattr(level, name)) for name in data} if not creating else None
+    for name, value in data.items():
+        setattr(level, name, value)
+    level.full_clean()
+    level.save()
+    audit_record(
+        instance=level,
+        action=ChangeAction.CREATE if creating else ChangeAction.UPDATE,
+        actor=actor,
+        before=before,
+        after={name: str(getattr(level, name)) for name in data},
+    )
+    return level

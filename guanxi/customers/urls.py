@@ -1,6 +1,5 @@
-from guanxi.core.views.registry import model_urls
-from guanxi.customers.views import account_registration
+from guanxi.customers.views_accounts import account_urls
 
 app_name = "customers"
 
-urlpatterns = model_urls(account_registration)
+urlpatterns = account_urls()

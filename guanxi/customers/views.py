@@ -1,11 +1,34 @@
-"""Account pages: the generic record views, registered for Account."""
+"""Account pages: the generic record views, registered for Account, writing through the
+customers services. The 360° page, statistics and actions are in `views_accounts.py`."""
 
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.core.views.registry import Column, ModelRegistration, register_model_views
+from guanxi.customers import services
 from guanxi.customers.filters import AccountFilterSet
 from guanxi.customers.forms import AccountForm
 from guanxi.customers.models import Account
+
+
+def account_create(*, data, custom_data, actor):
+    return services.account_create(actor=actor, data=data, custom_data=custom_data)
+
+
+def account_update(*, instance, data, custom_data, actor, version):
+    return services.account_update(
+        account=instance, actor=actor, data=data, version=version, custom_data=custom_data
+    )
+
+
+def account_delete(*, instance, actor, version):
+    return services.account_delete(account=instance, actor=actor, version=version)
+
+
+def account_assign(*, instance, owner, actor, reason, version=None):
+    return services.account_assign(
+        account=instance, owner=owner, actor=actor, reason=reason, version=version
+    )
+
 
 account_registration = ModelRegistration(
     model=Account,
@@ -19,20 +42,37 @@ account_registration = ModelRegistration(
         Column("created_at", _("created at"), sortable=True),
         Column("email", _("e-mail"), default=False),
         Column("website", _("website"), default=False),
+        Column("status", _("status"), default=False),
+        Column("lifecycle_stage", _("lifecycle stage"), sortable=True, default=False),
+        Column("level", _("customer level"), default=False),
+        Column("province", _("province"), default=False),
+        Column("city", _("city"), default=False),
         Column("updated_at", _("updated at"), sortable=True, default=False),
     ],
     form_class=AccountForm,
     filterset_class=AccountFilterSet,
     search_fields=["name__startswith", "phone__startswith"],
+    # Phone and e-mail are in the page header (masked for roles that may not see them).
     detail_sections=[
-        (_("Account"), ["name", "kind", "industry"]),
-        (_("Contact details"), ["phone", "email", "website", "address"]),
+        (
+            _("Classification"),
+            ["kind", "industry", "source", "status", "lifecycle_stage", "credit_rating", "level"],
+        ),
+        (_("Region and address"), ["province", "city", "district", "address", "postcode"]),
+        (
+            _("Finance"),
+            ["tax_number", "invoice_title", "annual_revenue", "currency", "employees"],
+        ),
         (_("Notes"), ["notes"]),
     ],
-    bulk_edit_fields=["industry", "kind"],
-    list_select_related=["owner", "department", "industry"],
+    bulk_edit_fields=["industry", "kind", "status", "level", "source", "credit_rating"],
+    list_select_related=["owner", "department", "industry", "status", "level"],
     default_sort="-created_at",
     path_prefix="accounts",
+    create=account_create,
+    update=account_update,
+    delete=account_delete,
+    assign=account_assign,
 )
 
 register_model_views(Account, account_registration)

@@ -22,11 +22,24 @@ class Registration:
 
 
 _registrations: dict[str, Registration] = {}
+_paths: dict[str, tuple[str, object]] = {}
 
 
 def register_viewset(prefix: str, viewset: type, basename: str) -> None:
     """Serve `viewset` at /api/v1/<prefix>/. Registering a prefix again replaces it."""
     _registrations[prefix] = Registration(prefix=prefix, viewset=viewset, basename=basename)
+
+
+def register_api_path(route: str, view, name: str) -> None:
+    """Serve a plain API view at /api/v1/<route> (e.g. "accounts/merge/"), ahead of the
+    router's routes, so "accounts/merge/" is not read as the account with id "merge"."""
+    _paths[route] = (name, view)
+
+
+def registered_paths() -> list[tuple[str, object, str]]:
+    """(route, view, name) of every registered plain view, after autodiscovery."""
+    autodiscover()
+    return [(route, view, name) for route, (name, view) in _paths.items()]
 
 
 def registered_viewsets() -> list[Registration]:

@@ -5,7 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from guanxi.core.api import views
-from guanxi.core.api.registry import registered_viewsets
+from guanxi.core.api.registry import registered_paths, registered_viewsets
+from guanxi.core.search.urls import api_urlpatterns as search_urlpatterns
 
 app_name = "api"
 
@@ -36,6 +37,8 @@ urlpatterns = [
         views.RecycleBinPurgeView.as_view(),
         name="recycle-bin-purge",
     ),
+    *search_urlpatterns,
+    *(path(route, view, name=name) for route, view, name in registered_paths()),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", views.OfflineRedocView.as_view(url_name="api:schema"), name="redoc"),

@@ -211,6 +211,12 @@ class RoleForm(BootstrapFormMixin, forms.Form):
         required=False,
         help_text=_("May manage users, roles, configuration and the recycle bin."),
     )
+    see_contact_details = forms.BooleanField(
+        label=_("See phone numbers and e-mails"),
+        required=False,
+        initial=True,
+        help_text=_("When off, they are masked; revealing one is logged."),
+    )
 
     def __init__(self, *args, instance: Role | None = None, model_rows=(), **kwargs):
         """`model_rows` is a list of (model label, display name); "*" is added first."""
@@ -224,6 +230,7 @@ class RoleForm(BootstrapFormMixin, forms.Form):
                 "name_en": instance.name_en,
                 "data_scope": instance.data_scope,
                 "is_admin": instance.is_admin,
+                "see_contact_details": instance.see_contact_details,
             }
         super().__init__(*args, **kwargs)
         if instance is not None:

@@ -5,6 +5,13 @@ from guanxi.core.models.configuration import (
     Picklist,
     PicklistOption,
 )
+from guanxi.core.models.imports import (
+    DuplicatePolicy,
+    ImportedRow,
+    ImportJob,
+    ImportRowError,
+    ImportStatus,
+)
 from guanxi.core.models.organisation import SCOPE_WIDTH, Action, DataScope, Department, Role, User
 from guanxi.core.models.records import (
     Attachment,
@@ -20,13 +27,6 @@ from guanxi.core.models.records import (
 )
 from guanxi.core.models.search import SearchEntry
 from guanxi.core.models.views import SavedView
-from guanxi.core.models.imports import (
-    DuplicatePolicy,
-    ImportedRow,
-    ImportJob,
-    ImportRowError,
-    ImportStatus,
-)
 
 __all__ = [
     "SCOPE_WIDTH",

@@ -84,6 +84,14 @@ class Role(models.Model):
         default=False,
         help_text=_("May manage users, roles, configuration and the recycle bin."),
     )
+    see_contact_details = models.BooleanField(
+        _("see phone numbers and e-mails"),
+        default=True,
+        help_text=_(
+            "When off, phone numbers and e-mail addresses are masked (138****5678); "
+            "revealing one is logged."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

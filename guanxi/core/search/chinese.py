@@ -8,9 +8,11 @@ character(s) with the surname reading (单 -> shan, not dan; 曾 -> zeng, not ce
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
+from collections.abc import Sequence
 
 CJK_CLASS = (
     "\u3400-\u4dbf"  # extension A
@@ -209,25 +211,27 @@ def _clean(parts: list[str]) -> list[str]:
     return cleaned
 
 
-def syllables(text: str) -> list[str]:
-    """Toneless pinyin of every Chinese character; other letters and digits as runs."""
+@functools.lru_cache(maxsize=65536)
+def syllables(text: str) -> tuple[str, ...]:
+    """Toneless pinyin of every Chinese character; other letters and digits as runs.
+    Cached: the same words and names come back again and again."""
     from pypinyin import lazy_pinyin
 
-    return _clean(lazy_pinyin(text))
+    return tuple(_clean(lazy_pinyin(text)))
 
 
 def name_syllables(name: str) -> tuple[list[str], list[str]]:
     """(surname syllables, given-name syllables) of a Chinese personal name."""
     for surname, reading in COMPOUND_SURNAMES.items():
         if name.startswith(surname) and len(name) > len(surname):
-            return list(reading), syllables(name[len(surname) :])
+            return list(reading), list(syllables(name[len(surname) :]))
     first = name[:1]
     if first in SURNAMES:
-        return [SURNAMES[first]], syllables(name[1:])
-    return syllables(first), syllables(name[1:])
+        return [SURNAMES[first]], list(syllables(name[1:]))
+    return list(syllables(first)), list(syllables(name[1:]))
 
 
-def initials(parts: list[str]) -> str:
+def initials(parts: Sequence[str]) -> str:
     return "".join(part[0] for part in parts if part)
 
 

@@ -364,6 +364,7 @@ def role_create_view(request):
                 name_en=data["name_en"],
                 data_scope=data["data_scope"],
                 is_admin=data["is_admin"],
+                see_contact_details=data["see_contact_details"],
                 permissions=form.permissions(),
             )
         except ValidationError as error:
@@ -395,6 +396,7 @@ def role_edit_view(request, pk: int):
                 name_en=data["name_en"],
                 data_scope=data["data_scope"],
                 is_admin=data["is_admin"],
+                see_contact_details=data["see_contact_details"],
                 permissions=form.permissions(),
             )
         except ValidationError as error:

@@ -236,6 +236,10 @@ class RecordListView(RegistrationMixin, View):
                 if (value == "edit" and can_change and reg.bulk_edit_fields)
                 or (value == "assign" and can_assign and can_change)
                 or (value == "delete" and can_delete)
+            ] + [
+                (extra.value, extra.label)
+                for extra in reg.extra_bulk_actions
+                if can(user, self.model, extra.permission)
             ]
             if not bulk_form.fields["action"].choices:
                 bulk_form = None
@@ -262,6 +266,8 @@ class RecordListView(RegistrationMixin, View):
             "saved_view_form": SavedViewForm(),
             "bulk_form": bulk_form,
             "can_add": can(user, self.model, "add"),
+            "can_import": can(user, self.model, "import") and _has_import_resource(self.model),
+            "can_export": can(user, self.model, "export") and _has_import_resource(self.model),
             "list_path": request.path,
             "search_enabled": bool(reg.search_fields),
         }
@@ -277,6 +283,12 @@ class RecordBulkView(RegistrationMixin, View):
         user = request.user
         list_url = self.next_url(reg.url("list"))
         form = BulkForm(request.POST, model=self.model, edit_fields=reg.bulk_edit_fields)
+        extras = {extra.value: extra for extra in reg.extra_bulk_actions}
+        if extras:
+            form.fields["action"].choices = [
+                *BulkForm.ACTIONS,
+                *((extra.value, extra.label) for extra in extras.values()),
+            ]
         if not form.is_valid():
             for errors in form.errors.values():
                 for error in errors:
@@ -284,6 +296,10 @@ class RecordBulkView(RegistrationMixin, View):
             return redirect(list_url)
         action = form.cleaned_data["action"]
         ids = form.cleaned_data["pk"]
+        if action in extras:
+            if not can(user, self.model, extras[action].permission):
+                return self.forbidden()
+            return extras[action].handler(request=request, registration=reg, ids=ids)
         if action == "delete":
             if not can(user, self.model, "delete"):
                 return self.forbidden()
@@ -585,6 +601,7 @@ class RecordFormMixin(RegistrationMixin):
         status: int = 200,
         only_field: str | None = None,
         conflict: bool = False,
+        warnings: list | None = None,
     ):
         action = self.reg.url("edit", record.pk) if record else self.reg.url("create")
         context = {
@@ -593,11 +610,19 @@ class RecordFormMixin(RegistrationMixin):
             "form_action": action,
             "only_field": only_field,
             "conflict": conflict,
+            "warnings": warnings or [],
             "cancel_url": self.reg.url("detail", record.pk) if record else self.reg.url("list"),
         }
         if getattr(self.request, "htmx", False) and self.request.htmx.target == FORM_TARGET:
             return self.render(["core/generic/form_partial.html"], status=status, **context)
         return self.render("form", status=status, **context)
+
+    def pre_save_warnings(self, form, record=None) -> list:
+        """The registration's warnings for a valid form, unless the user confirmed them."""
+        hook = self.reg.pre_save_warnings
+        if hook is None or self.request.POST.get("confirm_warnings") == "1":
+            return []
+        return list(hook(request=self.request, form=form, instance=record) or [])
 
     def validate_url(self, record=None) -> str:
         return self.reg.url("validate_edit", record.pk) if record else self.reg.url("validate")
@@ -621,6 +646,8 @@ class RecordCreateView(RecordFormMixin, View):
         form = self.build_form(
             data=request.POST, files=request.FILES, validate_url=self.validate_url()
         )
+        if form.is_valid() and (warnings := self.pre_save_warnings(form)):
+            return self.form_response(form, warnings=warnings)
         if form.is_valid():
             try:
                 with transaction.atomic():
@@ -658,6 +685,8 @@ class RecordUpdateView(RecordFormMixin, View):
         form = self.build_form(
             record, data=request.POST, files=request.FILES, validate_url=self.validate_url(record)
         )
+        if form.is_valid() and (warnings := self.pre_save_warnings(form, record)):
+            return self.form_response(form, record, warnings=warnings)
         if form.is_valid():
             try:
                 with transaction.atomic():
@@ -906,3 +935,9 @@ __all__ = [
     "SavedViewSaveView",
     "describe_changes",
 ]
+
+
+def _has_import_resource(model) -> bool:
+    from guanxi.core.imports.resources import get_resource
+
+    return get_resource(model._meta.label_lower) is not None

@@ -116,6 +116,37 @@ def _default_assign(*, instance, owner, actor, reason, version=None):
 
 
 @dataclass
+class FormWarning:
+    """Something the user should see before saving (e.g. a possible duplicate).
+
+    Shown above the form with a "Save anyway" button; `url` + `link_text` make a link,
+    `details` are listed under the message. All texts are already translated."""
+
+    message: str
+    url: str = ""
+    link_text: str = ""
+    details: Sequence[str] = ()
+
+
+# (*, request, form, instance) -> list[FormWarning]; instance is None on create.
+PreSaveWarnings = Callable[..., "list[FormWarning]"]
+
+
+@dataclass
+class BulkAction:
+    """An extra bulk action of the list page (next to edit / assign / delete).
+
+    `handler(*, request, registration, ids)` returns the response (typically a redirect);
+    the ids are the checked rows, not yet checked against the user's scope. The action is
+    offered when the user's roles allow `permission` on the model."""
+
+    value: str
+    label: Any
+    handler: Callable[..., Any]
+    permission: str = "change"
+
+
+@dataclass
 class ModelRegistration:
     """Everything the generic views need to know about one model."""
 
@@ -150,6 +181,9 @@ class ModelRegistration:
     tags: bool = True
     attachments: bool = True
     shares: bool = True
+    # Warnings shown before create / update; the user confirms with `confirm_warnings=1`.
+    pre_save_warnings: PreSaveWarnings | None = None
+    extra_bulk_actions: list[BulkAction] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         meta = self.model._meta

@@ -1,0 +1,146 @@
+"""A record's life in the browser: create, edit, history, delete, restore, stale edits."""
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import login
+
+
+def _option(value: str):
+    from guanxi.core.models import PicklistOption
+
+    return PicklistOption.objects.get(picklist__code="industry", value=value)
+
+
+def _after_inline_validation(page, change) -> None:
+    """Run `change` (it changes one form field) and wait until the form's inline validation
+    has answered and htmx has swapped the re-rendered form in.
+
+    Each change posts the whole form to the validate URL and replaces the form with the
+    answer, so a field changed while that request is in flight would be overwritten.
+    """
+    page.evaluate(
+        """() => {
+            if (window.gxSettled === undefined) {
+                window.gxSettled = 0;
+                document.body.addEventListener("htmx:afterSettle", () => window.gxSettled++);
+            }
+        }"""
+    )
+    before = page.evaluate("() => window.gxSettled")
+    change()
+    page.wait_for_function("count => window.gxSettled > count", arg=before)
+
+
+def _detail_path(pk: int) -> str:
+    return f"/customers/accounts/{pk}/"
+
+
+def test_create_edit_delete_and_restore_an_account(new_page, e2e_org):
+    from guanxi.customers.models import Account
+
+    page = new_page()
+    login(page, "rep1")
+    page.goto("/customers/accounts/")
+    page.locator("main .btn-toolbar a[href='/customers/accounts/new/']").click()
+    expect(page).to_have_url(re.compile(r"/customers/accounts/new/$"))
+
+    form = page.locator("#record-form")
+    name = form.locator("input[name=name]")
+    name.fill("上海星辰科技有限公司")
+    _after_inline_validation(page, lambda: name.press("Tab"))
+    _after_inline_validation(
+        page, lambda: form.locator("select[name=kind]").select_option("company")
+    )
+    _after_inline_validation(
+        page, lambda: form.locator("select[name=industry]").select_option(str(_option("it").pk))
+    )
+    expect(name).to_have_value("上海星辰科技有限公司")
+    form.locator("button[type=submit]").click()
+
+    expect(page).to_have_url(re.compile(r"/customers/accounts/\d+/$"))
+    account = Account.objects.get(name="上海星辰科技有限公司")
+    assert account.owner == e2e_org.rep1
+    assert account.industry == _option("it")
+    expect(page.locator("main h1")).to_contain_text("上海星辰科技有限公司")
+    expect(page.locator("main .card-body dd", has_text="信息技术")).to_be_visible()
+
+    page.locator("#action-edit").click()
+    expect(page).to_have_url(re.compile(rf"/customers/accounts/{account.pk}/edit/$"))
+    form.locator("input[name=name]").fill("上海星辰智能科技有限公司")
+    form.locator("button[type=submit]").click()
+
+    expect(page).to_have_url(re.compile(rf"{_detail_path(account.pk)}$"))
+    expect(page.locator("main h1")).to_contain_text("上海星辰智能科技有限公司")
+    feed = page.locator("#record-feed")
+    # Newest first: the rename, then the creation.
+    expect(feed.locator("> li")).to_have_count(2)
+    expect(
+        feed.locator("li.change-line").filter(has_text="上海星辰智能科技有限公司")
+    ).to_contain_text("上海星辰科技有限公司")
+    expect(feed.locator("> li").last).to_contain_text("rep1")
+
+    page.locator("#action-delete").click()
+    confirm = page.locator("#delete-confirm")
+    expect(confirm).to_contain_text("上海星辰智能科技有限公司")
+    confirm.locator("button[type=submit]").click()
+
+    expect(page).to_have_url(re.compile(r"/customers/accounts/$"))
+    expect(page.locator("main .alert-success, #gx-toasts .toast").first).to_be_visible()
+    expect(
+        page.locator("main", has_text="上海星辰智能科技有限公司").locator("#record-table")
+    ).to_have_count(0)
+    assert Account.all_objects.get(pk=account.pk).is_deleted
+    # Gone for its owner too: the detail page answers 404.
+    response = page.goto(_detail_path(account.pk))
+    assert response is not None and response.status == 404
+
+    admin = new_page()
+    login(admin, "admin")
+    admin.goto("/admin/recycle-bin/")
+    row = admin.locator("main tr", has_text="上海星辰智能科技有限公司")
+    expect(row).to_be_visible()
+    admin.once("dialog", lambda dialog: dialog.accept())
+    row.locator("button[type=submit]").click()
+    expect(admin.locator("main tr", has_text="上海星辰智能科技有限公司")).to_have_count(0)
+
+    page.goto("/customers/accounts/")
+    expect(page.locator("#record-table a", has_text="上海星辰智能科技有限公司")).to_be_visible()
+    page.locator("#record-table a", has_text="上海星辰智能科技有限公司").click()
+    expect(page.locator("#record-feed > li")).to_have_count(4)
+
+
+def test_a_stale_edit_shows_the_conflict_and_keeps_the_first_change(new_page, e2e_org):
+    from guanxi.core.services.records import record_create
+    from guanxi.customers.models import Account
+
+    account = record_create(model=Account, data={"name": "北京长城贸易"}, actor=e2e_org.rep1)
+    edit_path = f"/customers/accounts/{account.pk}/edit/"
+    first, second = new_page(), new_page()
+    for page in (first, second):
+        login(page, "rep1")
+        page.goto(edit_path)
+        expect(page.locator("#record-form input[name=name]")).to_have_value("北京长城贸易")
+
+    first.locator("#record-form input[name=name]").fill("北京长城贸易集团")
+    first.locator("#record-form button[type=submit]").click()
+    expect(first).to_have_url(re.compile(rf"{_detail_path(account.pk)}$"))
+    expect(first.locator("main h1")).to_contain_text("北京长城贸易集团")
+
+    second.locator("#record-form input[name=name]").fill("北京长城商贸")
+    second.locator("#record-form button[type=submit]").click()
+
+    alert = second.locator("#record-form .alert-danger")
+    expect(alert).to_be_visible()
+    expect(
+        alert.locator("a", has=second.locator(f"xpath=self::*[@href='{edit_path}']"))
+    ).to_be_visible()
+    expect(second).to_have_url(re.compile(rf"{edit_path}$"))
+    account.refresh_from_db()
+    assert account.name == "北京长城贸易集团"
+
+    # Reloading shows the other person's change, ready to be edited again.
+    alert.locator("a").click()
+    expect(second.locator("#record-form input[name=name]")).to_have_value("北京长城贸易集团")
+    expect(second.locator("#record-form .alert-danger")).to_have_count(0)
