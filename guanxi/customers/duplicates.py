@@ -80,6 +80,21 @@ def duplicate_keys_refresh(record: models.Model) -> None:
     )
 
 
+def duplicate_keys_create_many(records: list[models.Model]) -> None:
+    """Write the keys of records that have none yet (fresh bulk inserts), in one statement."""
+    if not records:
+        return
+    content_type = ContentType.objects.get_for_model(type(records[0]))
+    DuplicateKey.objects.bulk_create(
+        [
+            DuplicateKey(content_type=content_type, object_id=record.pk, key=key[:80])
+            for record in records
+            for key in sorted(record_keys(record))
+        ],
+        batch_size=1000,
+    )
+
+
 @dataclass
 class DuplicateHit:
     model_label: str

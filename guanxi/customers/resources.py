@@ -4,7 +4,7 @@ use for them, and the duplicate key (same phone number or same name in the user'
 from guanxi.core.imports.resources import ModelResource, register_resource
 from guanxi.core.phones import phone_digits
 from guanxi.customers.models import Account
-from guanxi.customers.services import account_create, account_update
+from guanxi.customers.services import account_bulk_create, account_create, account_update
 
 
 def _name_key(value: str) -> str:
@@ -13,6 +13,10 @@ def _name_key(value: str) -> str:
 
 def _create(*, data, custom_data, actor):
     return account_create(actor=actor, data=data, custom_data=custom_data)
+
+
+def _bulk_create(*, items, actor):
+    return account_bulk_create(actor=actor, items=items)
 
 
 def _update(*, instance, data, custom_data, actor):
@@ -56,6 +60,7 @@ account_resource = ModelResource(
     duplicate_columns={"phone": "phone_digits"},
     create=_create,
     update=_update,
+    bulk_create=_bulk_create,
     select_related=["owner", "industry"],
 )
 

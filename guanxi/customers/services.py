@@ -16,12 +16,13 @@ from guanxi.core.search import index_object
 from guanxi.core.services.records import (
     audit_record,
     record_assign,
+    record_bulk_create,
     record_create,
     record_delete,
     record_update,
     timeline_add,
 )
-from guanxi.customers.duplicates import duplicate_keys_refresh
+from guanxi.customers.duplicates import duplicate_keys_create_many, duplicate_keys_refresh
 from guanxi.customers.models import (
     Account,
     AccountContact,
@@ -80,6 +81,40 @@ def account_create(
         _individual_person_sync(account=account, actor=actor)
     duplicate_keys_refresh(account)
     return account
+
+
+@transaction.atomic
+def account_bulk_create(
+    *, actor: User, items: list[tuple[dict[str, Any], dict | None]]
+) -> list[Account | ValidationError]:
+    """Create many accounts at once (imports): the same normalisation, validation, audit
+    and duplicate keys as `account_create`, written in bulk. Returns per item the account
+    or the ValidationError that refused it."""
+    results: list[Account | ValidationError | None] = [None] * len(items)
+    bulk_positions, bulk_items = [], []
+    for position, (data, custom_data) in enumerate(items):
+        try:
+            data = _normalise_account_contact_points(data)
+        except ValidationError as error:
+            results[position] = error
+            continue
+        if data.get("kind") == Account.Kind.INDIVIDUAL:
+            # An individual is also a contact: the one-by-one path keeps them in step.
+            try:
+                with transaction.atomic():
+                    results[position] = account_create(
+                        actor=actor, data=data, custom_data=custom_data
+                    )
+            except ValidationError as error:
+                results[position] = error
+            continue
+        bulk_positions.append(position)
+        bulk_items.append((data, custom_data))
+    created = record_bulk_create(model=Account, items=bulk_items, actor=actor)
+    for position, outcome in zip(bulk_positions, created, strict=True):
+        results[position] = outcome
+    duplicate_keys_create_many([r for r in created if isinstance(r, Account)])
+    return results
 
 
 @transaction.atomic

@@ -76,3 +76,4 @@ account_registration = ModelRegistration(
 )
 
 register_model_views(Account, account_registration)
+from guanxi.customers import views_contacts as _views_contacts  # noqa: E402, F401  (contacts, groups)

@@ -26,7 +26,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from guanxi.core.exceptions import ActionNotAllowed
 from guanxi.core.forms.generic import BulkForm, enable_inline_validation
 from guanxi.core.masking import (
     EMAIL,
@@ -35,7 +34,6 @@ from guanxi.core.masking import (
     contact_details_visible,
     mask,
 )
-from guanxi.core.models import Tag
 from guanxi.core.pdf import Address, envelopes_pdf, labels_pdf
 from guanxi.core.scope import can
 from guanxi.core.selectors import record_get_visible
@@ -92,7 +90,9 @@ class AccountFormMixin(generic.RecordFormMixin):
             enable_inline_validation(form, validate_url, target=f"#{generic.FORM_TARGET}")
         return form
 
-    def form_response(self, form, record=None, status=200, only_field=None, conflict=False):
+    def form_response(
+        self, form, record=None, status=200, only_field=None, conflict=False, warnings=None
+    ):
         action = self.reg.url("edit", record.pk) if record else self.reg.url("create")
         context = {
             "form": form,
@@ -100,6 +100,7 @@ class AccountFormMixin(generic.RecordFormMixin):
             "form_action": action,
             "only_field": only_field,
             "conflict": conflict,
+            "warnings": warnings or [],
             "cancel_url": self.reg.url("detail", record.pk) if record else self.reg.url("list"),
             "provinces": {name: list(cities) for name, cities in PROVINCES.items()},
         }
@@ -806,6 +807,3 @@ def account_urls() -> list:
         path("statistics/", account_statistics, name="account_statistics"),
         *patterns,
     ]
-
-
-__all__ = ["ActionNotAllowed", "Tag", "account_urls"]

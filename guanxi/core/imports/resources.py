@@ -128,6 +128,7 @@ class ModelResource:
         select_related: Sequence[str] = (),
         create: Callable[..., models.Model] | None = None,
         update: Callable[..., models.Model] | None = None,
+        bulk_create: Callable[..., list] | None = None,
     ) -> None:
         self.model = model
         self.fields = list(fields)
@@ -145,6 +146,8 @@ class ModelResource:
         self.select_related = list(select_related)
         self._create = create
         self._update = update
+        # (*, items=[(data, custom_data)], actor) -> [record or ValidationError] per item.
+        self._bulk_create = bulk_create
 
     # --- naming ----------------------------------------------------------------------------
     @property
@@ -447,6 +450,22 @@ class ModelResource:
         if self._create is not None:
             return self._create(data=data, custom_data=custom_data, actor=actor)
         return record_create(model=self.model, data=data, custom_data=custom_data, actor=actor)
+
+    @property
+    def supports_bulk_create(self) -> bool:
+        return self._bulk_create is not None
+
+    def bulk_create(self, *, items: list[tuple[dict, dict]], actor: User) -> list:
+        items = [
+            (
+                data
+                if "owner" in data
+                else {**data, "owner": actor, "department_id": actor.department_id},
+                custom_data,
+            )
+            for data, custom_data in items
+        ]
+        return self._bulk_create(items=items, actor=actor)
 
     def update(
         self, *, instance: models.Model, data: dict, custom_data: dict, actor: User

@@ -228,7 +228,35 @@ def process_rows(
     if policy != DuplicatePolicy.CREATE:
         resource.prefetch_duplicates([row for row in rows if not row.errors], context)
     actor = context.user
+    pending: list[ImportRow] = []  # rows to create in one bulk write
+    pending_keys: set[tuple[str, str]] = set()
+
+    def flush() -> None:
+        if not pending:
+            return
+        results = resource.bulk_create(
+            items=[(row.data, row.custom_data) for row in pending], actor=actor
+        )
+        for row, result in zip(pending, results, strict=True):
+            if isinstance(result, Exception):
+                outcome.failed += 1
+                outcome.problems.extend(_problems(row.line, row.values, result))
+            else:
+                resource.remember(result, context)
+                outcome.created += 1
+                outcome.handled.append((row.line, result.pk, "created"))
+        pending.clear()
+        pending_keys.clear()
+
     for row in rows:
+        if resource.supports_bulk_create and not row.errors:
+            keys = set(resource.duplicate_values(row))
+            if keys & pending_keys:
+                flush()  # an earlier row of this batch is its duplicate: create it first
+            if policy == DuplicatePolicy.CREATE or resource.duplicate_finder(row) is None:
+                pending.append(row)
+                pending_keys.update(keys)
+                continue
         if row.errors:
             outcome.failed += 1
             outcome.problems.extend(
@@ -261,6 +289,7 @@ def process_rows(
         except ROW_FAILURES as error:
             outcome.failed += 1
             outcome.problems.extend(_problems(row.line, row.values, error))
+    flush()
     return outcome
 
 

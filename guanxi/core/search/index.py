@@ -121,3 +121,31 @@ def reindex_all(
 
     backend_for(connection.alias).rebuild(connection)
     return counts
+
+
+def index_objects(model: type[models.Model], ids: list[int]) -> int:
+    """Index many records of one model in one pass (bulk writes, imports)."""
+    from guanxi.core.models import SearchEntry
+
+    registration = registration_for(model)
+    if registration is None or not ids:
+        return 0
+    content_type = _content_type(model)
+    instances = list(registration.live_queryset().filter(pk__in=ids))
+    SearchEntry.objects.bulk_create(
+        [
+            SearchEntry(
+                content_type=content_type,
+                object_id=instance.pk,
+                title=registration.title_of(instance),
+                subtitle=registration.subtitle_of(instance),
+                document=registration.document_of(instance),
+            )
+            for instance in instances
+            if registration.is_searchable(instance)
+        ],
+        update_conflicts=True,
+        unique_fields=["content_type", "object_id"],
+        update_fields=["title", "subtitle", "document", "updated_at"],
+    )
+    return len(instances)

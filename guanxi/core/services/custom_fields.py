@@ -98,9 +98,19 @@ def custom_value_clean(field: CustomField, value: Any) -> Any:
     raise ValidationError(_("Unknown field type."))
 
 
-def custom_data_clean(*, model: type[models.Model], data: dict[str, Any]) -> dict[str, Any]:
-    """Validate every custom value of a record; unknown keys are refused, not dropped."""
-    fields = {field.key: field for field in custom_fields_for(model)}
+def custom_data_clean(
+    *,
+    model: type[models.Model],
+    data: dict[str, Any],
+    fields: list[CustomField] | None = None,
+) -> dict[str, Any]:
+    """Validate every custom value of a record; unknown keys are refused, not dropped.
+
+    Bulk writers pass `fields` fetched once for the whole batch.
+    """
+    if fields is None:
+        fields = custom_fields_for(model)
+    fields = {field.key: field for field in fields}
     errors: dict[str, list[str]] = {}
     cleaned: dict[str, Any] = {}
     for key in data:

@@ -328,14 +328,14 @@ def test_resume_after_a_crash_creates_no_duplicates(
     text = HEADER + "".join(f"客户{index:02d},,,,,\n" for index in range(25))
     job = upload(org.manager, csv_file(text))
     resource = get_resource("customers.account")
-    original = resource.create
+    original = resource.bulk_create
 
-    def crash_on_line_15(*, data, custom_data, actor):
-        if data["name"] == "客户13":  # line 15, in the second batch
+    def crash_on_line_15(*, items, actor):
+        if any(data["name"] == "客户13" for data, _custom in items):  # in the second batch
             raise Crash
-        return original(data=data, custom_data=custom_data, actor=actor)
+        return original(items=items, actor=actor)
 
-    monkeypatch.setattr(resource, "create", crash_on_line_15)
+    monkeypatch.setattr(resource, "bulk_create", crash_on_line_15)
     with pytest.raises(Crash), django_capture_on_commit_callbacks(execute=True):
         services.import_job_start(job=job, user=org.manager)
     job.refresh_from_db()
@@ -344,7 +344,7 @@ def test_resume_after_a_crash_creates_no_duplicates(
     assert (job.last_line, job.processed, job.created_count) == (11, 10, 10)
     assert Account.objects.count() == 10
 
-    monkeypatch.setattr(resource, "create", original)
+    monkeypatch.setattr(resource, "bulk_create", original)
     with django_capture_on_commit_callbacks(execute=True):
         services.import_job_resume(job=job, user=org.manager)
     job.refresh_from_db()

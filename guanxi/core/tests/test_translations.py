@@ -82,6 +82,15 @@ def _messages(entries):
     return [entry for entry in entries if entry["msgid"]]
 
 
+def _translated(entries):
+    """Entries with every msgstr filled and no fuzzy flag (the others fail the completeness test)."""
+    return [
+        entry
+        for entry in _messages(entries)
+        if entry["msgstr"] and all(entry["msgstr"].values()) and "fuzzy" not in entry["flags"]
+    ]
+
+
 def _label(entry) -> str:
     context = f"[{entry['msgctxt']}] " if entry["msgctxt"] else ""
     return context + entry["msgid"]
@@ -139,7 +148,7 @@ def test_plural_entries_have_the_single_chinese_form(entries):
 
 def test_every_translation_keeps_the_placeholders_of_its_msgid(entries):
     wrong = []
-    for entry in _messages(entries):
+    for entry in _translated(entries):
         for index, text in entry["msgstr"].items():
             source = entry["msgid_plural"] if index and entry["msgid_plural"] else entry["msgid"]
             expected = _placeholders(source)
@@ -157,13 +166,13 @@ def test_translations_are_chinese(entries):
     """A msgstr equal to its English msgid is usually a forgotten translation."""
     same = [
         _label(e)
-        for e in _messages(entries)
+        for e in _translated(entries)
         if e["msgstr"].get(None) == e["msgid"] and not PRINTF.fullmatch(e["msgid"])
     ]
     assert same == []
     without_han = [
         _label(e)
-        for e in _messages(entries)
+        for e in _translated(entries)
         if not any(HAN.search(text) for text in e["msgstr"].values())
     ]
     # Only pure placeholders or brand names may stay without Chinese characters.
@@ -176,7 +185,7 @@ def test_the_compiled_catalogue_matches_the_po_file(entries):
     with MO_FILE.open("rb") as handle:
         compiled = gnu_gettext.GNUTranslations(handle)
     stale = []
-    for entry in _messages(entries):
+    for entry in _translated(entries):
         key = (
             entry["msgid"]
             if entry["msgctxt"] is None

@@ -183,3 +183,35 @@ def test_statistics_count_inside_the_scope(org):
     by_owner = account_counts(user=org.admin, dimension="owner")
     assert {row["label"]: row["count"] for row in by_owner} == {"rep1": 2, "rep3": 1}
     assert account_counts(user=org.rep1, dimension="province")[0]["filter"] == {"province": "北京"}
+
+
+def test_bulk_create_validates_audits_indexes_and_keys_each_row(
+    org, django_capture_on_commit_callbacks
+):
+    from guanxi.core.models import SearchEntry
+    from guanxi.customers.duplicates import duplicate_candidates
+
+    with django_capture_on_commit_callbacks(execute=True):
+        results = services.account_bulk_create(
+            actor=org.rep1,
+            items=[
+                ({"name": "北京华为技术有限公司", "phone": "+86 138 1234 5678"}, None),
+                ({"name": "坏电话", "phone": "12"}, None),
+                ({"name": "", "email": "x@example.com"}, None),
+                ({"name": "王芳", "kind": "individual"}, None),
+            ],
+        )
+    created = [r for r in results if isinstance(r, Account)]
+    assert [type(r).__name__ for r in results] == [
+        "Account",
+        "ValidationError",
+        "ValidationError",
+        "Account",
+    ]
+    assert set(results[1].message_dict) == {"phone"} and set(results[2].message_dict) == {"name"}
+    huawei = created[0]
+    assert huawei.phone_digits == "13812345678" and huawei.department == org.east
+    assert ChangeRecord.objects.filter(object_id=huawei.pk, action="create").exists()
+    assert SearchEntry.objects.filter(object_id=huawei.pk, title="北京华为技术有限公司").exists()
+    assert [hit.pk for hit in duplicate_candidates(user=org.rep1, name="华为技术")] == [huawei.pk]
+    assert created[1].person.name == "王芳"
