@@ -13,3 +13,16 @@ def org(db):
     plus admin, finance, read_only, an outsider in 服务部.
     """
     return OrganisationFactory.build_org()
+
+
+@pytest.fixture(autouse=True)
+def english_by_default(settings):
+    """Tests read English messages; tests of the Chinese interface switch explicitly.
+
+    The product's own default stays zh-hans (settings.LANGUAGE_CODE).
+    """
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 from django.core.exceptions import ValidationError
@@ -148,12 +149,22 @@ def phone_normalise(raw: object, region: str = DEFAULT_REGION) -> NormalisedPhon
     text = _half_width(raw)
     if not text:
         raise ValidationError(gettext("Enter a phone number."), code="required")
-    parsed = _parse_valid(text, region)
-    if parsed is None:
+    normalised = _normalised(text, region)
+    if normalised is None:
         raise ValidationError(
             gettext("Enter a valid phone number, for example 138 1234 5678 or 010-12345678."),
             code="invalid_phone",
         )
+    return normalised
+
+
+# The same number is parsed several times per imported row (normalising, duplicate keys,
+# search); parsing is the expensive part and its result never changes.
+@lru_cache(maxsize=16384)
+def _normalised(text: str, region: str) -> NormalisedPhone | None:
+    parsed = _parse_valid(text, region)
+    if parsed is None:
+        return None
     number_region = phonenumbers.region_code_for_number(parsed) or region
     if number_region == region:
         national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
@@ -176,6 +187,7 @@ def phone_is_valid(raw: object, region: str = DEFAULT_REGION) -> bool:
     return _parse_valid(_half_width(raw), region) is not None
 
 
+@lru_cache(maxsize=16384)
 def phone_digits(raw: object, region: str = DEFAULT_REGION) -> str:
     """Digits only, for indexing and matching; never raises.
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_filters.widgets import DateRangeWidget
 
 from guanxi.core.models import Department, PicklistOption, User
+from guanxi.customers.filters_contacts import AccountGroupFilter
 from guanxi.customers.models import Account, LifecycleStage
 from guanxi.customers.regions import PROVINCES
 
@@ -76,6 +77,7 @@ class AccountFilterSet(django_filters.FilterSet):
     created_at = django_filters.DateFromToRangeFilter(
         label=_("created between"), widget=DateRangeWidget(attrs={"type": "date"})
     )
+    group = AccountGroupFilter()  # static members or a dynamic group's saved filter
 
     class Meta:
         model = Account

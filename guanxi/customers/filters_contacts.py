@@ -73,3 +73,39 @@ class GroupFilterSet(django_filters.FilterSet):
     class Meta:
         model = Group
         fields = ["kind", "owner"]
+
+
+# --- The account list's group filter (declared on AccountFilterSet) ----------------------
+def _visible_groups(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return Group.objects.none()
+    return Group.objects.visible_to(user).order_by("name", "pk")
+
+
+def accounts_in_group(queryset, name, group):
+    """Accounts of a static group (its members) or a dynamic one (its saved filter)."""
+    from django.core.exceptions import ValidationError
+
+    from guanxi.customers.groups import conditions_q
+    from guanxi.customers.models import GroupMember
+
+    if not group:
+        return queryset
+    if group.kind == Group.Kind.DYNAMIC:
+        try:
+            return queryset.filter(conditions_q(group.conditions))
+        except ValidationError:
+            return queryset.none()
+    members = GroupMember.objects.filter(group=group, account_id=OuterRef("pk"))
+    return queryset.filter(Exists(members))
+
+
+class AccountGroupFilter(django_filters.ModelChoiceFilter):
+    """Accounts in one of the groups the user can see."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label", _("group"))
+        kwargs.setdefault("queryset", _visible_groups)
+        kwargs.setdefault("method", accounts_in_group)
+        super().__init__(*args, **kwargs)

@@ -169,6 +169,9 @@ class AccountForm(RecordForm):
         self.fields["province"].widget.attrs["data-gx-province"] = "1"
         self.fields["city"].widget.attrs["data-gx-city"] = "1"
         self.fields["currency"].widget.attrs["maxlength"] = 3
+        # Left empty, these keep their defaults (CNY, prospect) rather than failing.
+        self.fields["currency"].required = False
+        self.fields["lifecycle_stage"].required = False
 
         # A role that may not see phone numbers and e-mails may not edit them either.
         self.contact_details_hidden = (
@@ -183,6 +186,13 @@ class AccountForm(RecordForm):
         if self.is_bound:
             return self.data.get(self.add_prefix(name), "") or ""
         return default or ""
+
+    def clean_currency(self):
+        currency = (self.cleaned_data.get("currency") or "").strip().upper()
+        return currency or self.instance.currency or "CNY"
+
+    def clean_lifecycle_stage(self):
+        return self.cleaned_data.get("lifecycle_stage") or self.instance.lifecycle_stage
 
     def clean_city(self):
         city = self.cleaned_data.get("city") or ""

@@ -8,3 +8,8 @@ urlpatterns = account_urls()
 from guanxi.customers.views_contacts import contact_urlpatterns  # noqa: E402
 
 urlpatterns += contact_urlpatterns()
+
+# Duplicate check, duplicate scans and merge screens (views_duplicates.py).
+from guanxi.customers.views_duplicates import duplicate_urlpatterns  # noqa: E402
+
+urlpatterns = duplicate_urlpatterns() + urlpatterns

@@ -708,6 +708,19 @@ class ContactMergeView(MergeView):
     kind = CONTACT_MERGE
 
 
+def duplicate_urlpatterns() -> list:
+    """The URL patterns of these pages (the customers URLconf puts them first)."""
+    from django.urls import path
+
+    return [
+        path("duplicates/check/", DuplicateCheckView.as_view(), name="duplicate_check"),
+        path("duplicates/", ScanIndexView.as_view(), name="duplicate_scans"),
+        path("duplicates/<int:pk>/", ScanDetailView.as_view(), name="duplicate_scan"),
+        path("accounts/merge/", AccountMergeView.as_view(), name="account_merge"),
+        path("contacts/merge/", ContactMergeView.as_view(), name="contact_merge"),
+    ]
+
+
 # ============================================================================================
 # Plugging into the registrations
 # ============================================================================================

@@ -76,6 +76,7 @@ class OrganisationFactory:
                 roles=[role(role_code)],
                 department=department,
                 display_name=fields.pop("display_name", username),
+                language=fields.pop("language", "en"),
                 **fields,
             )
 

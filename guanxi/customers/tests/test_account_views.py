@@ -192,7 +192,7 @@ def test_create_through_the_form_audits_and_redirects(client, en):
     client.force_login(en.rep1)
     response = client.post(
         CREATE,
-        {"name": "New Co", "kind": "company", "industry": industry("it").pk, "phone": "021"},
+        {"name": "New Co", "kind": "company", "industry": industry("it").pk, "phone": "021-62881234"},
     )
     account = Account.objects.get(name="New Co")
     assert response.status_code == 302
