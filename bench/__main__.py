@@ -38,7 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run scenarios and print one JSON object per line")
     run.add_argument("--scenario", default="all", help=SCENARIOS_HELP)
-    run.add_argument("--users", default="rep,manager,admin", help="roles to run as")
+    run.add_argument(
+        "--users",
+        default="rep,manager,admin",
+        help="roles to run as: rep, rep_low (fewest accounts), manager, admin, or usernames",
+    )
+    run.add_argument("--cases", help="only these cases, e.g. list_html,list_api")
     run.add_argument("--db-url", help="database URL (default: DATABASE_URL / the data dir)")
     run.add_argument("--iterations", type=int, default=50, help="measured requests per case")
     run.add_argument("--warmup", type=int, default=5, help="unmeasured requests per case")

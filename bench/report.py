@@ -56,7 +56,7 @@ def load_runs(out_dir: Path | str | None = None) -> list[dict[str, Any]]:
 
 def latest_per_dataset(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The newest run per (database, dataset), merging runs of separate scenarios: a later
-    run of one scenario replaces only that scenario's rows."""
+    run replaces only the rows of the scenarios and users it ran."""
     merged: dict[tuple[str, str], dict[str, Any]] = {}
     for run in sorted(runs, key=lambda r: r["meta"].get("started_at", "")):
         meta = run["meta"]
@@ -64,8 +64,12 @@ def latest_per_dataset(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         entry = merged.setdefault(key, {"meta": meta, "rows": {}, "files": []})
         entry["meta"] = meta
         entry["files"].append(run["_file"])
-        scenarios = {row["scenario"] for row in run["results"]}
-        entry["rows"] = {k: v for k, v in entry["rows"].items() if v["scenario"] not in scenarios}
+        replaced = {(row["scenario"], row.get("user", "")) for row in run["results"]}
+        entry["rows"] = {
+            k: v
+            for k, v in entry["rows"].items()
+            if (v["scenario"], v.get("user", "")) not in replaced
+        }
         for row in run["results"]:
             entry["rows"][(row["scenario"], row["case"], row.get("user", ""))] = row
     return sorted(

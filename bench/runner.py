@@ -125,11 +125,14 @@ def run_request_scenarios(
     iterations: int,
     warmup: int,
     emit: Callable[[dict], None],
+    cases: Sequence[str] | None = None,
 ) -> None:
     for name in names:
         builder = scenarios.CASE_BUILDERS[name]
         for role, user in users.items():
             for case in builder(role, user):
+                if cases and case.name not in cases:
+                    continue
                 result = scenarios.run_case(case, user, iterations=iterations, warmup=warmup)
                 emit(with_verdict(case.scenario, result))
 
@@ -475,6 +478,7 @@ def run(
     mixed: dict[str, Any] | None = None,
     import_rows: int = 2000,
     write: bool = True,
+    cases: Sequence[str] | None = None,
     stream=None,
     log: Callable[[str], None] = _log,
 ) -> dict[str, Any]:
@@ -523,7 +527,9 @@ def run(
         + ", ".join(f"{role}={user.username}" for role, user in users.items())
     )
     request_names = [name for name in scenario_names if name in scenarios.CASE_BUILDERS]
-    run_request_scenarios(request_names, users, iterations=iterations, warmup=warmup, emit=emit)
+    run_request_scenarios(
+        request_names, users, iterations=iterations, warmup=warmup, emit=emit, cases=cases
+    )
     admin = users.get("admin") or scenarios.bench_users(["admin"])["admin"]
     if "import" in scenario_names:
         emit(with_verdict("import", run_import(rows=import_rows, admin=admin)))
@@ -567,6 +573,7 @@ def run_from_args(args) -> int:
         },
         import_rows=args.import_rows,
         write=not args.no_write,
+        cases=[c.strip() for c in args.cases.split(",") if c.strip()] if args.cases else None,
         stream=sys.stdout,
     )
     return 0

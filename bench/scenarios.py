@@ -82,7 +82,8 @@ class Case:
 def bench_users(roles: Sequence[str]) -> dict[str, Any]:
     """The users the scenarios run as:
 
-    rep: the sales rep owning the most accounts (own scope, the heaviest one);
+    rep: the sales rep owning the most accounts (own scope, the most rows to render);
+    rep_low: the sales rep owning the fewest (own scope, the sparsest rows to find);
     manager: the first regional manager (department subtree scope, several departments);
     admin: an administrator (everything).
     """
@@ -104,6 +105,17 @@ def bench_users(roles: Sequence[str]) -> dict[str, Any]:
             )
             if top:
                 user = User.objects.get(pk=top["owner"])
+        elif role == "rep_low":
+            # The rep with the fewest accounts: an own-scope page that must look far.
+            low = (
+                Account.objects.filter(owner__roles__code="sales_rep")
+                .values("owner")
+                .annotate(n=Count("id"))
+                .order_by("n", "owner")
+                .first()
+            )
+            if low:
+                user = User.objects.get(pk=low["owner"])
         elif role == "manager":
             user = (
                 User.objects.filter(roles__code="sales_manager", managed_departments__depth=1)

@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "restore": ("restore", "restore the database (and uploaded files) from a backup"),
     "check": ("guanxi_check", "check the configuration and print OK / WARN / FAIL lines"),
     "manage": ("", "run any Django management command, e.g. `guanxi manage migrate`"),
+    "bench": ("", "generate the benchmark dataset and run the scenarios (a source checkout)"),
 }
 
 
@@ -64,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         except PackageNotFoundError:
             print("guanxi (not installed as a package)")
         return 0
+    if argv[0] == "bench":
+        return run_bench(argv[1:])
     if argv[0] == "manage" and len(argv) == 1:
         argv.append("help")
 
@@ -71,6 +74,20 @@ def main(argv: list[str] | None = None) -> int:
 
     execute_from_command_line(["guanxi", *django_argv(argv)])
     return 0
+
+
+def run_bench(argv: list[str]) -> int:
+    """`guanxi bench ...`: the harness lives beside the package in a source checkout."""
+    from pathlib import Path
+
+    checkout = Path(__file__).resolve().parent.parent
+    if not (checkout / "bench" / "__init__.py").exists():
+        print("guanxi bench needs a source checkout (the bench/ folder).", file=sys.stderr)
+        return 2
+    sys.path.insert(0, str(checkout))
+    import bench
+
+    return bench.main(argv) or 0
 
 
 if __name__ == "__main__":

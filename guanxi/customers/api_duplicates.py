@@ -208,6 +208,7 @@ class DuplicateScanSerializer(serializers.ModelSerializer):
     model = serializers.ChoiceField(
         source="model_label", choices=(), help_text='What to scan, e.g. "customers.account".'
     )
+    status = serializers.CharField(read_only=True, help_text="queued, running, done or failed")
     created_by = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:

@@ -289,12 +289,16 @@ class EnvelopeForm(forms.Form):
         label=_("Envelope size"),
         choices=[(key, key) for key in ENVELOPE_SIZES],
         initial="DL",
+        required=False,
     )
     postcode_boxes = forms.BooleanField(label=_("Postcode boxes"), required=False, initial=True)
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         bootstrapify(self)
+
+    def clean_size(self):
+        return self.cleaned_data.get("size") or "DL"
 
 
 class LabelForm(forms.Form):
@@ -304,6 +308,7 @@ class LabelForm(forms.Form):
             (key, f"{key} ({sheet.columns * sheet.rows})") for key, sheet in LABEL_SHEETS.items()
         ],
         initial="A4-3x8",
+        required=False,
     )
     skip = forms.IntegerField(label=_("Skip labels"), required=False, min_value=0, initial=0)
     outlines = forms.BooleanField(label=_("Draw label outlines"), required=False)
@@ -311,3 +316,6 @@ class LabelForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         bootstrapify(self)
+
+    def clean_sheet(self):
+        return self.cleaned_data.get("sheet") or "A4-3x8"

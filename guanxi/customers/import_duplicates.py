@@ -20,12 +20,12 @@ from guanxi.core.imports.resources import (
     ImportContext,
     ImportRow,
     ModelResource,
-    get_resource,
     register_resource,
 )
 from guanxi.customers import matching
 from guanxi.customers.duplicates import CANDIDATES_PER_KEY, record_keys
 from guanxi.customers.models import Account, DuplicateKey
+from guanxi.customers.resources import account_resource
 
 IMPORT_THRESHOLD = 90
 
@@ -139,10 +139,4 @@ class DuplicateMatchingResource(ModelResource):
         self._pool(context).add(record)
 
 
-def install() -> None:
-    resource = get_resource(Account._meta.label_lower)
-    if resource is not None and not isinstance(resource, DuplicateMatchingResource):
-        register_resource(DuplicateMatchingResource.wrapping(resource))
-
-
-install()
+register_resource(DuplicateMatchingResource.wrapping(account_resource))

@@ -284,7 +284,27 @@ class ContactDetailView(RecordDetailView):
         user = self.request.user
         context.update(contact_panels(contact=record, user=user))
         context["can_link"] = context["can_edit"] and can(user, AccountContact, "add")
+        _history_points(context.get("feed") or [], user)
         return context
+
+
+def _history_points(feed: list, user) -> None:
+    """Name the phone / e-mail changes of the history, masked for roles that may not see
+    contact details."""
+    labels = {
+        "phones": (gettext_lazy("phones"), show_phone),
+        "emails": (gettext_lazy("e-mails"), show_email),
+    }
+    for item in feed:
+        for line in item.get("lines") or []:
+            if line.get("kind") != "field" or line.get("label") not in labels:
+                continue
+            label, show = labels[line["label"]]
+            line["label"] = str(label)
+            for key in ("old", "new"):
+                value = line.get(key) or ""
+                if value and value != "—":
+                    line[key] = ", ".join(show(user, part.strip()) for part in value.split(","))
 
 
 def contact_panels(*, contact: Contact, user) -> dict[str, Any]:
@@ -439,8 +459,9 @@ group_registration = ModelRegistration(
 register_model_views(Group, group_registration)
 
 
-def bounded_count(queryset, cap: int = MEMBER_COUNT_CAP) -> tuple[int, bool]:
+def bounded_count(queryset, cap: int | None = None) -> tuple[int, bool]:
     """How many rows, counting at most `cap` + 1 (so a huge group costs no full count)."""
+    cap = MEMBER_COUNT_CAP if cap is None else cap
     counted = queryset.order_by().values("pk")[: cap + 1].count()
     return min(counted, cap), counted > cap
 

@@ -66,9 +66,16 @@ def e2e_org(transactional_db):
         "guanxi.customers.migrations.0003_customer_picklists",
     ):
         importlib.import_module(data_migration).create_defaults(django_apps, None)
+    from guanxi.core.models import User
     from guanxi.core.tests.factories import OrganisationFactory
 
-    return OrganisationFactory.build_org()
+    org = OrganisationFactory.build_org()
+    # The browser tests use the product's default language (the factory's users speak
+    # English so that unit tests can assert on msgids).
+    User.objects.update(language=User.Language.ZH_HANS)
+    for user in org.users().values():
+        user.refresh_from_db()
+    return org
 
 
 class PageProblems:

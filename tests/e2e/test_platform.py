@@ -101,7 +101,6 @@ def test_every_navigation_entry_opens_for_an_administrator(page, e2e_org):
             if action not in visited:
                 _open_without_errors(page, action)
                 visited.add(action)
-    print(sorted(visited))
     assert {"/admin/users/new/", "/customers/accounts/new/", "/password/"} <= visited
 
 

@@ -83,7 +83,7 @@ def _messages(entries):
 
 
 def _translated(entries):
-    """Entries with every msgstr filled and no fuzzy flag (the others fail the completeness test)."""
+    """Entries with every msgstr filled and not fuzzy (the completeness test reports the rest)."""
     return [
         entry
         for entry in _messages(entries)

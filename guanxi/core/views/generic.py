@@ -393,9 +393,11 @@ class SavedViewDeleteView(RegistrationMixin, View):
 # --- Detail ----------------------------------------------------------------------------------
 def _model_field(model: type[models.Model], name: str):
     try:
-        return model._meta.get_field(name)
+        field = model._meta.get_field(name)
     except FieldDoesNotExist:
         return None
+    # A reverse relation (a contact's "phones") has no verbose name: treat it as no field.
+    return field if hasattr(field, "verbose_name") else None
 
 
 CHANGE_LABELS = {

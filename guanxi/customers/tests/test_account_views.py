@@ -192,7 +192,12 @@ def test_create_through_the_form_audits_and_redirects(client, en):
     client.force_login(en.rep1)
     response = client.post(
         CREATE,
-        {"name": "New Co", "kind": "company", "industry": industry("it").pk, "phone": "021-62881234"},
+        {
+            "name": "New Co",
+            "kind": "company",
+            "industry": industry("it").pk,
+            "phone": "021-62881234",
+        },
     )
     account = Account.objects.get(name="New Co")
     assert response.status_code == 302
@@ -592,3 +597,206 @@ def test_share_form_needs_a_target(client, en):
     assert response.status_code == 400
     assert response.context["share_form"].non_field_errors()
     assert not RecordShare.objects.exists()
+
+
+# --- The full form through the customers services -------------------------------------------
+def option(code, value):
+    return PicklistOption.objects.get(picklist__code=code, value=value)
+
+
+def test_form_saves_every_field_through_the_services(client, en):
+    parent = make(en.rep1, "Group HQ")
+    client.force_login(en.rep1)
+    page = client.get(CREATE)
+    titles = [str(group["title"]) for group in page.context["form"].fieldsets()]
+    assert titles[:5] == [
+        "Basic information",
+        "Classification",
+        "Region and address",
+        "Finance",
+        "Notes",
+    ]
+    response = client.post(
+        CREATE,
+        {
+            "name": "上海华东机械有限公司",
+            "kind": "company",
+            "phone": "+86 138-0013-8000",
+            "email": "Sales@Example.COM",
+            "website": "example.com",
+            "account_manager": en.rep2.pk,
+            "parent": parent.pk,
+            "industry": industry("manufacturing").pk,
+            "source": option(
+                "source", PicklistOption.objects.filter(picklist__code="source").first().value
+            ).pk,
+            "status": option("account_status", "following").pk,
+            "lifecycle_stage": "active",
+            "credit_rating": option("credit_rating", "aa").pk,
+            "level": option("customer_level", "key").pk,
+            "province": "上海市",
+            "city": "上海市",
+            "district": "浦东新区",
+            "address": "世纪大道 100 号",
+            "postcode": "200120",
+            "tax_number": "91310000MA1K000000",
+            "invoice_title": "上海华东机械有限公司",
+            "annual_revenue": "1200000.50",
+            "currency": "cny",
+            "employees": "250",
+            "notes": "Key prospect",
+        },
+    )
+    assert response.status_code == 302, response.context["form"].errors
+    account = Account.objects.get(name="上海华东机械有限公司")
+    assert account.phone == "138 0013 8000"  # normalised by account_create
+    assert account.phone_digits == "13800138000"
+    assert account.email == "Sales@example.com"
+    assert account.website == "https://example.com"
+    assert account.account_manager == en.rep2
+    assert account.parent == parent
+    assert account.status.value == "following"
+    assert account.lifecycle_stage == "active"
+    assert account.credit_rating.value == "aa"
+    assert account.level.value == "key"
+    assert (account.province, account.city, account.district) == ("上海市", "上海市", "浦东新区")
+    assert account.postcode == "200120"
+    assert account.tax_number == "91310000MA1K000000"
+    assert str(account.annual_revenue) == "1200000.50"
+    assert account.currency == "CNY"
+    assert account.employees == 250
+    assert account.notes == "Key prospect"
+    # The duplicate keys come from the service, so a phone search finds it.
+    from guanxi.customers.models import DuplicateKey
+
+    assert DuplicateKey.objects.filter(object_id=account.pk).exists()
+
+
+def test_service_validation_lands_on_the_phone_field(client, en):
+    client.force_login(en.rep1)
+    response = client.post(CREATE, {"name": "Bad Phone", "kind": "company", "phone": "12"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["phone"]
+    assert not Account.objects.filter(name="Bad Phone").exists()
+
+
+def test_city_must_belong_to_the_province(client, en):
+    client.force_login(en.rep1)
+    response = client.post(
+        CREATE, {"name": "Wrong City", "kind": "company", "province": "北京市", "city": "广州市"}
+    )
+    assert "city" in response.context["form"].errors
+    # A bound province offers its own cities.
+    choices = [value for value, _label in response.context["form"].fields["city"].choices]
+    assert "北京市" in choices and "广州市" not in choices
+    ok = client.post(
+        CREATE, {"name": "Right City", "kind": "company", "province": "广东省", "city": "广州市"}
+    )
+    assert ok.status_code == 302
+    assert Account.objects.get(name="Right City").city == "广州市"
+
+
+def test_parent_chooser_only_offers_visible_accounts(client, en):
+    mine = make(en.rep1, "Mine Parent")
+    theirs = make(en.rep3, "North Parent")
+    client.force_login(en.rep1)
+    response = client.post(CREATE, {"name": "Child", "kind": "company", "parent": theirs.pk})
+    assert "parent" in response.context["form"].errors
+    assert not Account.objects.filter(name="Child").exists()
+    # The select renders the chosen account only, never the whole table.
+    page = client.get(CREATE)
+    assert b"Mine Parent" not in page.content
+    lookup = client.get(reverse("customers:account_lookup"), {"account_lookup": "M"})
+    assert b"Mine Parent" in lookup.content
+    assert (
+        client.get(reverse("customers:account_lookup"), {"q": "North"}).content.count(b"<option")
+        == 1
+    )  # only the empty choice
+    child = make(en.rep1, "Child Co")
+    edit = client.get(reverse("customers:account_edit", args=[child.pk]))
+    assert edit.status_code == 200
+    response = client.post(
+        reverse("customers:account_edit", args=[child.pk]),
+        {"name": "Child Co", "kind": "company", "parent": mine.pk, "version": child.version},
+    )
+    assert response.status_code == 302
+    child.refresh_from_db()
+    assert child.parent == mine
+    page = client.get(reverse("customers:account_edit", args=[child.pk]))
+    assert b"Mine Parent" in page.content  # the chosen parent is rendered
+
+
+def test_account_cannot_become_its_own_ancestor(client, en):
+    top = make(en.rep1, "Top")
+    below = make(en.rep1, "Below", parent=top)
+    client.force_login(en.rep1)
+    response = client.post(
+        reverse("customers:account_edit", args=[top.pk]),
+        {"name": "Top", "kind": "company", "parent": below.pk, "version": top.version},
+    )
+    assert "parent" in response.context["form"].errors
+
+
+def test_individual_account_form_edits_its_person(client, en):
+    client.force_login(en.rep1)
+    client.post(
+        CREATE,
+        {"name": "张伟", "kind": "individual", "phone": "13912345678", "email": "zw@example.com"},
+    )
+    account = Account.objects.get(name="张伟")
+    person = account.person
+    assert person is not None and person.name == "张伟"
+    assert list(person.phones.values_list("digits", flat=True)) == ["13912345678"]
+    response = client.post(
+        reverse("customers:account_edit", args=[account.pk]),
+        {
+            "name": "张伟明",
+            "kind": "individual",
+            "phone": "13700000000",
+            "email": "zwm@example.com",
+            "version": account.version,
+        },
+    )
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert person.name == "张伟明"
+    assert list(person.phones.values_list("digits", flat=True)) == ["13700000000"]
+    assert list(person.emails.values_list("address", flat=True)) == ["zwm@example.com"]
+
+
+def test_lifecycle_change_from_the_form_is_on_the_timeline(client, en):
+    account = make(en.rep1, "Stage Co")
+    client.force_login(en.rep1)
+    client.post(
+        reverse("customers:account_edit", args=[account.pk]),
+        {
+            "name": "Stage Co",
+            "kind": "company",
+            "lifecycle_stage": "active",
+            "version": account.version,
+        },
+    )
+    html = client.get(detail_url(account)).content.decode()
+    assert "Lifecycle stage changed from Prospect to Active customer." in html
+
+
+def test_delete_and_assign_use_the_customers_services(client, en):
+    from guanxi.customers.services import account_contact_link, contact_create
+
+    account = make(en.rep1, "Linked")
+    contact = contact_create(actor=en.rep1, data={"name": "Li Lei"})
+    link = account_contact_link(account=account, contact=contact, actor=en.rep1)
+    client.force_login(en.manager)
+    client.post(
+        reverse("customers:account_assign", args=[account.pk]),
+        {"owner": en.rep2.pk, "reason": "Rebalance", "version": account.version},
+    )
+    link.refresh_from_db()
+    assert link.owner == en.rep2  # account_assign moves the contact links along
+    account.refresh_from_db()
+    client.post(
+        reverse("customers:account_delete", args=[account.pk]), {"version": account.version}
+    )
+    from guanxi.customers.models import AccountContact
+
+    assert not AccountContact.objects.filter(pk=link.pk).exists()  # account_delete unlinks

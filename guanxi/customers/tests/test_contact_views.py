@@ -148,7 +148,7 @@ def test_create_saves_several_phones_and_emails_through_the_service(client, en):
     assert [phone.digits for phone in phones] == ["13812345678", "01065123456"]
     assert [phone.kind for phone in phones] == ["mobile", "work"]
     assert [phone.is_primary for phone in phones] == [False, True]
-    assert list(person.emails.values_list("address", flat=True)) == ["wang@example.com"]
+    assert list(person.emails.values_list("address", flat=True)) == ["Wang@example.com"]
     assert person.owner == en.rep1
     # The search index knows the phones (written after them) and the pinyin of the name.
     assert [hit.pk for hit in search(user=en.rep1, q="65123456")] == [person.pk]
@@ -377,3 +377,34 @@ def test_contacts_section_template_renders(client, en):
     )
     assert "Render Person" in html
     assert reverse("customers:account_contact_link") in html
+
+
+# --- Demo data -------------------------------------------------------------------------------
+def test_demo_contacts_groups_points_and_duplicates():
+    from guanxi.core.demo import load_demo
+    from guanxi.customers.duplicates import duplicate_candidates
+    from guanxi.customers.models import Group, PointsEntry
+
+    demo = load_demo(verbosity=0, accounts=30)
+    companies = [a for a in demo.accounts if a.kind == Account.Kind.COMPANY]
+    linked = set(AccountContact.objects.values_list("account_id", flat=True))
+    assert {a.pk for a in companies} <= linked
+    assert AccountContact.objects.filter(role__isnull=False).count() >= len(companies)
+    assert ContactRelation.objects.filter(kind="reports_to").exists()
+    assert set(Group.objects.values_list("kind", flat=True)) == {"static", "dynamic"}
+    assert PointsEntry.objects.exists()
+    # A deliberate duplicate: a short name with the same phone as a demo company.
+    short = Account.objects.exclude(pk__in=[a.pk for a in demo.accounts]).first()
+    assert short is not None
+    hits = duplicate_candidates(
+        user=demo.users["sales.manager"],
+        name=short.name,
+        phones=[short.phone],
+        emails=[],
+        exclude=short,
+    )
+    assert hits
+    # Running it again adds nothing.
+    before = (Contact.objects.count(), Group.objects.count(), PointsEntry.objects.count())
+    load_demo(verbosity=0, accounts=30)
+    assert (Contact.objects.count(), Group.objects.count(), PointsEntry.objects.count()) == before
