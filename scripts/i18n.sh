@@ -27,16 +27,28 @@ command -v msgfmt >/dev/null 2>&1 || {
     exit 1
 }
 mkdir -p "guanxi/locale/$LOCALE/LC_MESSAGES"
+BEFORE="$(mktemp)"
+trap 'rm -f "$BEFORE"' EXIT
+[ -f "$PO" ] && cp "$PO" "$BEFORE"
 
 # LOCALE_PATHS[0] is guanxi/locale, so every string of the project lands in one catalogue.
+# Test modules are left out: they only repeat msgids of the code they test.
 "$PY" manage.py makemessages --locale "$LOCALE" --domain django \
     --add-location=file --no-wrap --no-obsolete \
     --ignore ".venv/*" --ignore "node_modules/*" --ignore "var/*" --ignore "bench/*" \
-    --ignore "guanxi/static/vendor/*" --ignore "static/vendor/*" --ignore "*/static/vendor/*"
+    --ignore "guanxi/static/vendor/*" --ignore "static/vendor/*" --ignore "*/static/vendor/*" \
+    --ignore "tests"
 
 # Chinese has one plural form; makemessages writes the template's placeholder header.
 sed -i 's/^"Plural-Forms: .*\\n"$/"Plural-Forms: nplurals=1; plural=0;\\n"/' "$PO"
 sed -i 's/^"Language: .*\\n"$/"Language: zh_Hans\\n"/' "$PO"
+
+# Only the creation date changed: keep the file as it was, so a run without new strings
+# leaves nothing to commit.
+without_date() { grep -v '^"POT-Creation-Date: ' "$1"; }
+if [ -s "$BEFORE" ] && cmp -s <(without_date "$BEFORE") <(without_date "$PO"); then
+    cp "$BEFORE" "$PO"
+fi
 
 msgfmt --check --statistics -o "${PO%.po}.mo" "$PO"
 

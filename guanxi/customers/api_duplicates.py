@@ -54,7 +54,7 @@ class MergeRequestSerializer(serializers.Serializer):
     choices = serializers.DictField(
         child=serializers.IntegerField(min_value=1),
         required=False,
-        help_text='Field name -> id of the record whose value the survivor keeps, e.g. {"phone": 12}.',
+        help_text='Field -> id of the record whose value the survivor keeps: {"phone": 12}.',
     )
 
 

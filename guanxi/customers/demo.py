@@ -178,9 +178,11 @@ def load_demo_data(*, demo, verbosity: int = 1) -> None:
                     actor=account.owner,
                 )
 
-        # Deliberate duplicates: the short name of a company with its phone, owned by another
-        # rep (北京明达贸易有限公司 vs 明达贸易), and a contact entered twice. The demo accounts
-        # get their duplicate keys first, so the duplicate check finds the originals.
+        # Deliberate duplicates: a few demo companies become the short name of another one
+        # with its phone, owned by another rep (北京明达贸易有限公司 vs 明达贸易), so the
+        # duplicate check and scan have something to find without adding accounts; and a
+        # contact is entered twice. Every demo account gets its duplicate keys first.
+        from guanxi.core.services.records import record_update
         from guanxi.customers.duplicates import duplicate_keys_refresh
 
         for account in accounts:
@@ -194,17 +196,21 @@ def load_demo_data(*, demo, verbosity: int = 1) -> None:
             and account.phone
             and _short_name(account.name) != account.name
         ]
-        for account in companies[:3]:
-            other = next((user for user in owners if user.pk != account.owner_id), account.owner)
-            services.account_create(
-                actor=other,
-                data={
-                    "name": _short_name(account.name),
-                    "phone": account.phone,
-                    "address": account.address,
-                    "owner": other,
-                },
+        sources, targets = companies[:3], companies[3:][::-1]
+        for source in sources:
+            target = next((t for t in targets if t.owner_id != source.owner_id), None) or next(
+                iter(targets), None
             )
+            if target is None:
+                break
+            targets.remove(target)
+            record_update(
+                instance=target,
+                data={"name": _short_name(source.name), "phone": source.phone},
+                actor=target.owner,
+                message="演示：重复客户",
+            )
+            duplicate_keys_refresh(target)
             duplicates += 1
         twins = [people[0] for people in by_account.values()][:2]
         for original in twins:

@@ -189,11 +189,11 @@ def contact_identity(form) -> dict[str, Any]:
         return describe()
     data = form.cleaned_data
     phones = [
-        *_as_list(data.get("phones"), "number"),
+        *_as_list(data.get("phones"), "value", "number"),
         *_as_list(data.get("phone")),
         *_as_list(data.get("mobile")),
     ]
-    emails = [*_as_list(data.get("emails"), "address"), *_as_list(data.get("email"))]
+    emails = [*_as_list(data.get("emails"), "value", "address"), *_as_list(data.get("email"))]
     return {"name": data.get("name", ""), "phones": phones, "emails": emails}
 
 

@@ -26,6 +26,8 @@ def _settled(page, change) -> None:
 def test_create_a_contact_with_two_phones(new_page, e2e_org):
     from guanxi.customers.models import Contact
 
+    e2e_org.rep1.language = "en"
+    e2e_org.rep1.save(update_fields=["language"])
     page = new_page(locale="en")
     login(page, "rep1")
     page.goto("/customers/contacts/new/")
@@ -60,6 +62,8 @@ def test_dynamic_group_builder_counts_and_saves(new_page, e2e_org):
 
     for name, city in (("沪一", "上海市"), ("沪二", "上海市"), ("京一", "北京市")):
         record_create(model=Account, data={"name": name, "city": city}, actor=e2e_org.rep1)
+    e2e_org.rep1.language = "en"
+    e2e_org.rep1.save(update_fields=["language"])
     page = new_page(locale="en")
     login(page, "rep1")
     page.goto("/customers/groups/new/")

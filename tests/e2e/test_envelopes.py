@@ -67,3 +67,27 @@ def test_statistics_page_draws_charts_and_drills_down(page, e2e_org):
     rows.locator("a.gx-drilldown").click()
     expect(page.locator("#record-table tbody tr")).to_have_count(1)
     expect(page.locator("#record-table")).to_contain_text("东方贸易")
+
+
+def test_print_labels_for_the_rows_selected_in_the_list(page, e2e_org, tmp_path):
+    from guanxi.customers.services import account_create
+
+    for name, district in (("上海东方贸易有限公司", "浦东新区"), ("上海西区商行", "长宁区")):
+        account_create(
+            actor=e2e_org.manager,
+            data={"name": name, "province": "上海市", "city": "上海市", "district": district},
+        )
+    login(page, "manager")
+    page.goto("/customers/accounts/")
+    row = page.locator("#record-table tbody tr", has_text="上海东方贸易有限公司")
+    row.locator("input[name=pk]").check()
+    actions = page.locator("#account-actions-form")
+    actions.locator("select[name=bulk_action]").select_option("labels")
+    actions.locator("select[name=sheet]").select_option("A4-2x7")
+    with page.expect_download() as download_info:
+        actions.locator("button[type=submit]").click()
+    target = tmp_path / "labels.pdf"
+    download_info.value.save_as(target)
+    pdf = target.read_bytes()
+    assert _contains_utf16(pdf, "上海东方贸易有限公司")
+    assert not _contains_utf16(pdf, "上海西区商行")  # only the selected row

@@ -54,7 +54,9 @@ def test_generic_create_shows_the_hooks_warnings_and_saves_only_when_confirmed(e
 
     def warn(*, request, form, instance):
         calls.append((form.cleaned_data["name"], instance))
-        return [FormWarning(message="Careful:", url="/somewhere/", link_text="Other", details=["x"])]
+        return [
+            FormWarning(message="Careful:", url="/somewhere/", link_text="Other", details=["x"])
+        ]
 
     reg = dataclasses.replace(get_registration(Account), pre_save_warnings=warn)
     view = RecordCreateView.as_view(registration=reg)
@@ -76,9 +78,7 @@ def test_generic_create_shows_the_hooks_warnings_and_saves_only_when_confirmed(e
 
 
 def test_generic_create_without_warnings_saves_at_once(en):
-    reg = dataclasses.replace(
-        get_registration(Account), pre_save_warnings=lambda **kwargs: []
-    )
+    reg = dataclasses.replace(get_registration(Account), pre_save_warnings=lambda **kwargs: [])
     response = RecordCreateView.as_view(registration=reg)(
         _create_request(en.rep1, {"name": "Quiet Co", "kind": "company"})
     )
@@ -288,7 +288,9 @@ def test_list_offers_merge_selected_and_it_opens_the_merge_screen(client, en):
     response = client.get(reverse("customers:account_list"))
     choices = dict(response.context["bulk_form"].fields["action"].choices)
     assert "merge" in choices
-    response = client.post(reverse("customers:account_bulk"), {"action": "merge", "pk": [a.pk, b.pk]})
+    response = client.post(
+        reverse("customers:account_bulk"), {"action": "merge", "pk": [a.pk, b.pk]}
+    )
     assert response.status_code == 302
     assert response["Location"] == f"{reverse('customers:account_merge')}?ids={a.pk},{b.pk}"
     response = client.post(reverse("customers:account_bulk"), {"action": "merge", "pk": [a.pk]})
@@ -333,3 +335,29 @@ def test_import_skips_rows_that_match_by_similar_name_or_e_mail(
     assert (job.created_count, job.skipped_count, job.failed_count) == (2, 2, 0)
     assert not Account.objects.filter(name__in=["明达贸易", "Totally Different"]).exists()
     assert Account.objects.filter(name="远景科技").exists()
+
+
+# --- Contacts ----------------------------------------------------------------------------------
+def test_contact_form_warns_about_a_contact_with_the_same_phone(client, en):
+    from guanxi.customers.models import Contact
+
+    services.contact_create(
+        actor=en.rep1, data={"name": "张伟"}, phones=[{"number": "13812345678"}]
+    )
+    create = reverse("customers:contact_create")
+    data = {
+        "name": "王芳",
+        "phones-value": ["138 1234 5678"],
+        "phones-kind": ["mobile"],
+        "phones-primary": "0",
+    }
+    client.force_login(en.rep1)
+    html = client.get(create).content.decode()
+    assert 'id="duplicate-live-check"' in html and "&quot;kind&quot;: &quot;person&quot;" in html
+    response = client.post(create, data)
+    assert response.status_code == 200
+    assert "张伟" in response.content.decode()
+    assert not Contact.objects.filter(name="王芳").exists()
+    response = client.post(create, {**data, "confirm_warnings": "1"})
+    assert response.status_code == 302
+    assert Contact.objects.filter(name="王芳").exists()
