@@ -48,7 +48,8 @@ class ContactPointsWidget(forms.Widget):
     template_name = "customers/contact_points_widget.html"
 
     def __init__(self, *, kinds, default_kind: str, input_type: str = "text", attrs=None):
-        super().__init__(attrs)
+        # "rows" only asks the generic form for a full-width column.
+        super().__init__({"rows": 1, **(attrs or {})})
         self.kinds = list(kinds)
         self.default_kind = default_kind
         self.input_type = input_type
@@ -386,6 +387,10 @@ class ConditionsWidget(forms.Widget):
     "match all / any", kept as JSON in one hidden input, with a live member count."""
 
     template_name = "customers/group_conditions_widget.html"
+
+    def __init__(self, attrs=None):
+        # "rows" only asks the generic form for a full-width column.
+        super().__init__({"rows": 1, **(attrs or {})})
 
     def format_value(self, value):
         if isinstance(value, str):

@@ -149,7 +149,10 @@ def account_merge(
     if data.get("parent") is not None and data["parent"].pk in merged_ids:
         data["parent"] = None
     if data:
-        record_update(instance=survivor, data=data, actor=actor)
+        from guanxi.customers.services import account_update
+
+        # Through the account service, so the phone's digits and the e-mail are normalised.
+        account_update(account=survivor, data=data, actor=actor)
 
     # Contact links: one per contact at the survivor.
     linked = set(

@@ -76,5 +76,5 @@ account_registration = ModelRegistration(
 )
 
 register_model_views(Account, account_registration)
-from guanxi.customers import views_contacts as _views_contacts  # noqa: E402, F401  (contacts, groups)
 from guanxi.customers import views_accounts as _views_accounts  # noqa: E402, F401  (360, actions)
+from guanxi.customers import views_contacts as _views_contacts  # noqa: E402, F401  (contacts, groups)

@@ -647,11 +647,12 @@ class _ChoicesView(LoginRequiredMixin, View):
         records = list(records[:CHOICES_LIMIT])
         if not records:
             return HttpResponse(format_html('<option value="">{}</option>', _("Nothing found")))
-        return HttpResponse(
-            format_html_join(
-                "", '<option value="{}">{}</option>', ((r.pk, self.label(r)) for r in records)
-            )
+        options = format_html_join(
+            "", '<option value="{}">{}</option>', ((r.pk, self.label(r)) for r in records)
         )
+        if not q:  # nothing typed yet: nothing chosen yet
+            options = format_html('<option value="">—</option>{}', options)
+        return HttpResponse(options)
 
 
 class AccountChoicesView(_ChoicesView):
