@@ -9,6 +9,8 @@ MODULES = [
     # (url name, label, icon)
     ("home", _("Today"), "bi-house"),
     ("customers:account_list", _("Customers"), "bi-building"),
+    ("customers:contact_list", _("Contacts"), "bi-person-lines-fill"),
+    ("customers:group_list", _("Customer groups"), "bi-collection"),
     ("activities:index", _("Activities"), "bi-calendar-check"),
     ("leads:index", _("Leads"), "bi-funnel"),
     ("marketing:index", _("Marketing"), "bi-megaphone"),

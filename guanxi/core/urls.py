@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from guanxi.core.views import admin, auth, home, notifications, preferences
+from guanxi.core.views import admin, auth, home, lookups, notifications, preferences
 
 app_name = "core"
 
@@ -26,6 +26,9 @@ urlpatterns = [
         name="notification_read_all",
     ),
     path("notifications/<int:pk>/read/", notifications.notification_read, name="notification_read"),
+    # Lookups of the search-as-you-type selects (guanxi.core.forms.widgets.LookupSelect)
+    path("lookups/users/", lookups.lookup_users, name="lookup_users"),
+    path("lookups/departments/", lookups.lookup_departments, name="lookup_departments"),
     # Global search (guanxi.core.search): core:search at /search/
     path("", include("guanxi.core.search.urls")),
     # Administration

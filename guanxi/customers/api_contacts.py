@@ -40,7 +40,7 @@ from guanxi.core.phones import email_mask, phone_digits, phone_mask
 from guanxi.core.scope import can
 
 # The generic resources of api.py first, so the registrations below replace them.
-from guanxi.customers import api as _api  # noqa: F401
+from guanxi.customers import api as _api  # noqa: F401  (accounts first)
 from guanxi.customers import services
 from guanxi.customers.models import (
     Account,

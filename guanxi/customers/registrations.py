@@ -15,7 +15,10 @@ register_search(
     person_fields=[_person_name],
     phone_fields=["phone"],
     email_fields=["email"],
-    subtitle=lambda account: account.phone or account.email,
+    # Place and type, not the phone: roles that see contact details masked read results too.
+    subtitle=lambda account: " · ".join(
+        part for part in (account.province, account.city, account.get_kind_display()) if part
+    ),
 )
 from guanxi.customers import api_contacts as _api_contacts  # noqa: E402, F401  (contact API)
 from guanxi.customers import api_duplicates as _api_duplicates  # noqa: E402, F401  (merge, duplicates API)

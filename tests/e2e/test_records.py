@@ -24,7 +24,12 @@ def _after_inline_validation(page, change) -> None:
         """() => {
             if (window.gxSettled === undefined) {
                 window.gxSettled = 0;
-                document.body.addEventListener("htmx:afterSettle", () => window.gxSettled++);
+                // Only the form's own re-validation counts, not other swaps on the page
+                // (the duplicate check under the name answers on its own schedule).
+                document.body.addEventListener("htmx:afterSettle", (event) => {
+                    const path = (event.detail.pathInfo || {}).requestPath || "";
+                    if (path.endsWith("/validate/")) window.gxSettled++;
+                });
             }
         }"""
     )
