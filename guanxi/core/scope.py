@@ -125,11 +125,20 @@ def _role_scope_q(user: User, model: type[models.Model], action: str) -> Q:
     return Q(owner_id=user.pk)
 
 
-def _grant_q(user: User, model: type[models.Model], write: bool) -> Q:
+# Above this many granted records, the grants stay a subquery in the page's statement.
+GRANT_INLINE_LIMIT = 1000
+
+
+def _grant_q(user: User, model: type[models.Model], write: bool, inline: bool = False) -> Q | None:
     """Records shared with the user (or their department) or where they sit on the team.
 
     Written as `pk IN (ids)` rather than EXISTS per row, so the database looks the few
     granted ids up by index instead of probing the share table for every record it scans.
+
+    With `inline`, the granted ids are read first (one small query) and written into the
+    filter as a list: None when there are none, so an own-scope page is a plain
+    `owner_id = me` that reads the (owner, created_at) index in order; more than
+    GRANT_INLINE_LIMIT ids fall back to the subqueries.
     """
     from guanxi.core.models import RecordShare, ShareAccess, TeamMember
 
@@ -147,6 +156,15 @@ def _grant_q(user: User, model: type[models.Model], write: bool) -> Q:
     if write:
         shares = shares.filter(access=ShareAccess.WRITE)
         team = team.filter(access=ShareAccess.WRITE)
+    if inline:
+        granted = shares.order_by().values_list("object_id", flat=True).union(
+            team.order_by().values_list("object_id", flat=True)
+        )
+        ids = list(granted[: GRANT_INLINE_LIMIT + 1])
+        if not ids:
+            return None
+        if len(ids) <= GRANT_INLINE_LIMIT:
+            return Q(pk__in=sorted(ids))
     return Q(pk__in=shares.values("object_id")) | Q(pk__in=team.values("object_id"))
 
 
@@ -163,7 +181,13 @@ def scope_q(user: User, model: type[models.Model], action: str = "view") -> Q:
     if not role_q:  # scope "all"
         return role_q
     write = action != "view"
-    q = role_q | Q(owner_id=user.pk) | _grant_q(user, model, write=write)
+    own = Q(owner_id=user.pk)
+    # Own scope: the few granted ids are read first, so the filter stays index-friendly.
+    own_only = role_q == own
+    q = role_q if own_only else role_q | own
+    grants = _grant_q(user, model, write=write, inline=own_only)
+    if grants is not None:
+        q |= grants
     subordinates = subordinate_ids(user)
     if subordinates:
         q |= Q(owner_id__in=sorted(subordinates))

@@ -8,6 +8,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 from django_filters.widgets import DateRangeWidget
 
+from guanxi.core.forms.widgets import LookupSelect
 from guanxi.core.models import Department, PicklistOption, User
 from guanxi.customers.filters_contacts import AccountGroupFilter
 from guanxi.customers.models import Account, LifecycleStage
@@ -68,11 +69,18 @@ class AccountFilterSet(django_filters.FilterSet):
     province = django_filters.ChoiceFilter(
         label=_("province"), choices=_province_choices, null_label=NOT_SET, method="by_province"
     )
+    # Search-as-you-type: the page renders only the chosen owner / department.
     owner = django_filters.ModelChoiceFilter(
-        label=_("owner"), queryset=_users, null_label=_("(nobody)")
+        label=_("owner"),
+        queryset=_users,
+        null_label=_("(nobody)"),
+        widget=LookupSelect(url_name="core:lookup_users"),
     )
     department = django_filters.ModelChoiceFilter(
-        label=_("department"), queryset=_departments, null_label=NOT_SET
+        label=_("department"),
+        queryset=_departments,
+        null_label=NOT_SET,
+        widget=LookupSelect(url_name="core:lookup_departments"),
     )
     created_at = django_filters.DateFromToRangeFilter(
         label=_("created between"), widget=DateRangeWidget(attrs={"type": "date"})

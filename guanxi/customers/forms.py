@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.core.forms.generic import RecordForm, active_users, bootstrapify
+from guanxi.core.forms.widgets import LookupSelect, use_lookup
 from guanxi.core.masking import contact_details_visible
 from guanxi.core.models import Department, ShareAccess, Tag
 from guanxi.core.pdf import ENVELOPE_SIZES, LABEL_SHEETS
@@ -151,6 +152,7 @@ class AccountForm(RecordForm):
         instance = self.instance
         self.fields["kind"].widget.attrs["x-model"] = "kind"
         self.fields["account_manager"].queryset = active_users()
+        use_lookup(self.fields["account_manager"], "core:lookup_users")
         parent = self.fields["parent"]
         parents = Account.objects.visible_to(user) if user is not None else Account.objects.none()
         if instance.pk is not None:
@@ -234,9 +236,17 @@ class AccountForm(RecordForm):
 
 # --- Actions on one or many accounts ---------------------------------------------------------
 class AccountShareActionForm(forms.Form):
-    user = forms.ModelChoiceField(queryset=active_users(), label=_("User"), required=False)
+    user = forms.ModelChoiceField(
+        queryset=active_users(),
+        label=_("User"),
+        required=False,
+        widget=LookupSelect(url_name="core:lookup_users"),
+    )
     department = forms.ModelChoiceField(
-        queryset=Department.objects.order_by("path"), label=_("Department"), required=False
+        queryset=Department.objects.order_by("path"),
+        label=_("Department"),
+        required=False,
+        widget=LookupSelect(url_name="core:lookup_departments"),
     )
     access = forms.ChoiceField(
         label=_("Access"), choices=ShareAccess.choices, initial=ShareAccess.READ

@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.core.forms.generic import RecordForm, active_users, bootstrapify
+from guanxi.core.forms.widgets import LookupSelect
 from guanxi.core.models import PicklistOption, Tag
 from guanxi.core.phones import email_normalise, phone_normalise
 from guanxi.customers import groups as group_conditions
@@ -200,36 +201,18 @@ class ContactForm(RecordForm):
 
 
 # --- Choosing a visible record by typing -----------------------------------------------------
-class SearchSelectWidget(forms.Widget):
+class SearchSelectWidget(LookupSelect):
     """A search box that loads the matching records the user may see into a select
-    (htmx), so a page never lists a whole table. `url_name` answers `<option>`s for `q`."""
+    (htmx), so a page never lists a whole table. `url_name` answers the select's whole
+    option list for `q` (and fills it as the page loads when nothing is chosen)."""
 
-    template_name = "customers/contact_search_select.html"
+    replace_options = True
+    load_when_empty = True
+    keep_htmx_attrs = False  # the search drives the select: no inline validation on it
 
-    def __init__(self, *, url_name: str, attrs=None):
-        super().__init__(attrs)
-        self.url_name = url_name
-
-    def render(self, name, value, attrs=None, renderer=None):
-        try:
-            url = reverse(self.url_name)
-        except NoReverseMatch:
-            url = ""
-        final = self.build_attrs(self.attrs, attrs)
-        final.pop("class", None)
-        widget_id = final.pop("id", f"id_{name}")
-        # The search drives the select itself: no inline-validation attributes on it.
-        final = {key: val for key, val in final.items() if not key.startswith("hx-")}
-        return render_to_string(
-            self.template_name,
-            {
-                "name": name,
-                "value": "" if value in (None, "") else str(value),
-                "url": url,
-                "widget_id": widget_id,
-                "attrs": final,
-            },
-        )
+    def _selected_options(self, values, fixed):
+        # The field's queryset is not scoped to the user: never show a name from it.
+        return [(value, f"#{value}") for value in values if value not in fixed]
 
 
 def _picklist_options(code: str):

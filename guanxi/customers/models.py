@@ -126,11 +126,23 @@ class Account(OwnedModel):
         verbose_name_plural = _("accounts")
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["owner", "-created_at"]),
-            models.Index(fields=["department", "-created_at"]),
+            models.Index(fields=["owner", "created_at"]),
+            models.Index(fields=["department", "created_at"]),
             models.Index(fields=["name"]),
-            models.Index(fields=["lifecycle_stage"]),
             models.Index(fields=["province", "city"]),
+            # Each list filter (and the owner / department scopes) with the default sort
+            # (-created_at, -id): the first page reads the index range backwards, already in
+            # order (each entry carries the row id, so equal dates come newest id first),
+            # instead of every matching row and a sort. Ascending on purpose: a "-created_at"
+            # index still needs a sort for the id tie-break.
+            models.Index(fields=["kind", "created_at"]),
+            models.Index(fields=["industry", "created_at"]),
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["lifecycle_stage", "created_at"]),
+            models.Index(fields=["credit_rating", "created_at"]),
+            models.Index(fields=["level", "created_at"]),
+            models.Index(fields=["source", "created_at"]),
+            models.Index(fields=["province", "created_at"]),
         ]
 
     def __str__(self) -> str:
@@ -158,8 +170,9 @@ class Contact(OwnedModel):
         verbose_name_plural = _("contacts")
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["owner", "-created_at"]),
-            models.Index(fields=["department", "-created_at"]),
+            # Ascending: read backwards, they give the list's -created_at, -id order.
+            models.Index(fields=["owner", "created_at"]),
+            models.Index(fields=["department", "created_at"]),
             models.Index(fields=["name"]),
         ]
 

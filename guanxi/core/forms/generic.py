@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from guanxi.core.forms.widgets import LookupSelect, lighten_select
 from guanxi.core.models import (
     CustomField,
     CustomFieldType,
@@ -57,6 +58,7 @@ def _decorate_widget(widget: forms.Widget) -> None:
 
 def bootstrapify(form: forms.BaseForm) -> forms.BaseForm:
     for bound_field in form.fields.values():
+        lighten_select(bound_field)  # same markup, rendered without a template per option
         _decorate_widget(bound_field.widget)
     return form
 
@@ -129,7 +131,9 @@ def custom_form_field(custom_field: CustomField) -> forms.Field:
             choices=custom_choices(custom_field), widget=forms.CheckboxSelectMultiple, **common
         )
     if kind == CustomFieldType.USER:
-        return forms.ModelChoiceField(queryset=active_users(), **common)
+        return forms.ModelChoiceField(
+            queryset=active_users(), widget=LookupSelect(url_name="core:lookup_users"), **common
+        )
     if kind == CustomFieldType.BOOLEAN:
         return forms.TypedChoiceField(
             choices=[("", "---------"), ("true", _("Yes")), ("false", _("No"))],
@@ -272,7 +276,11 @@ def apply_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
 
 # --- Small forms of the detail page and the list -------------------------------------------
 class AssignForm(forms.Form):
-    owner = forms.ModelChoiceField(queryset=User.objects.none(), label=_("New owner"))
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        label=_("New owner"),
+        widget=LookupSelect(url_name="core:lookup_users"),
+    )
     reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -283,9 +291,17 @@ class AssignForm(forms.Form):
 
 
 class ShareForm(forms.Form):
-    user = forms.ModelChoiceField(queryset=User.objects.none(), label=_("User"), required=False)
+    user = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        label=_("User"),
+        required=False,
+        widget=LookupSelect(url_name="core:lookup_users"),
+    )
     department = forms.ModelChoiceField(
-        queryset=Department.objects.all(), label=_("Department"), required=False
+        queryset=Department.objects.all(),
+        label=_("Department"),
+        required=False,
+        widget=LookupSelect(url_name="core:lookup_departments"),
     )
     access = forms.ChoiceField(
         label=_("Access"), choices=ShareAccess.choices, initial=ShareAccess.READ
@@ -344,7 +360,10 @@ class BulkForm(forms.Form):
     pk = forms.TypedMultipleChoiceField(coerce=int, choices=(), required=True)
     field = forms.ChoiceField(label=_("Field"), required=False, choices=())
     owner = forms.ModelChoiceField(
-        queryset=User.objects.none(), label=_("New owner"), required=False
+        queryset=User.objects.none(),
+        label=_("New owner"),
+        required=False,
+        widget=LookupSelect(url_name="core:lookup_users"),
     )
     reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
 

@@ -14,6 +14,8 @@ from typing import Any
 from django import forms
 from django.template.loader import get_template
 from django.urls import NoReverseMatch, reverse
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 
 
 class LookupSelect(forms.Select):
@@ -108,6 +110,56 @@ class LookupSelect(forms.Select):
     def render(self, name, value, attrs=None, renderer=None):
         # One plain template, no per-option sub-templates (the cost of a big Select).
         return get_template(self.template_name).render(self.get_context(name, value, attrs))
+
+
+def _html_attrs(attrs: dict) -> str:
+    """What django/forms/widgets/attrs.html writes."""
+    parts = []
+    for name, value in attrs.items():
+        if value is False:
+            continue
+        if value is True:
+            parts.append(f" {conditional_escape(name)}")
+        else:
+            parts.append(f' {conditional_escape(name)}="{conditional_escape(str(value))}"')
+    return "".join(parts)
+
+
+class FastSelect(forms.Select):
+    """A Select written in Python instead of one template include per option.
+
+    Same markup as Django's select.html / select_option.html; a list page renders a dozen
+    picklist selects (filters, the bulk bar), and the template-per-option renderer was most
+    of its time. Use for small, bounded choice lists; big tables take a LookupSelect.
+    """
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        html = [f'<select name="{conditional_escape(name)}"{_html_attrs(widget["attrs"])}>']
+        for group_name, group_choices, _index in widget["optgroups"]:
+            if group_name:
+                html.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+            for option in group_choices:
+                html.append(
+                    f'\n  <option value="{conditional_escape(str(option["value"]))}"'
+                    f'{_html_attrs(option["attrs"])}>{conditional_escape(option["label"])}</option>'
+                )
+            if group_name:
+                html.append("\n  </optgroup>")
+        html.append("\n</select>")
+        return mark_safe("".join(html))  # every part above is escaped
+
+
+def lighten_select(form_field: forms.Field) -> None:
+    """Swap a plain Select (exactly; not a subclass with its own rendering) for FastSelect."""
+    widget = form_field.widget
+    if type(widget) is not forms.Select:
+        return
+    fast = FastSelect(attrs=widget.attrs)
+    fast.is_required = widget.is_required
+    fast.is_localized = widget.is_localized
+    fast.choices = widget.choices
+    form_field.widget = fast
 
 
 def use_lookup(form_field: forms.Field, url_name: str) -> forms.Field:
