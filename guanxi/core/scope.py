@@ -157,8 +157,10 @@ def _grant_q(user: User, model: type[models.Model], write: bool, inline: bool = 
         shares = shares.filter(access=ShareAccess.WRITE)
         team = team.filter(access=ShareAccess.WRITE)
     if inline:
-        granted = shares.order_by().values_list("object_id", flat=True).union(
-            team.order_by().values_list("object_id", flat=True)
+        granted = (
+            shares.order_by()
+            .values_list("object_id", flat=True)
+            .union(team.order_by().values_list("object_id", flat=True))
         )
         ids = list(granted[: GRANT_INLINE_LIMIT + 1])
         if not ids:

@@ -209,48 +209,176 @@ def _blocks(content_type: ContentType):
     )
 
 
+def _streamed_blocks(content_type: ContentType):
+    """(key, sorted ids) of each block of 2..MAX_BLOCK records, in key order, from one
+    statement reading the (key, content_type, object_id) index in order."""
+    rows = (
+        DuplicateKey.objects.filter(content_type=content_type)
+        .order_by("key", "object_id")
+        .values_list("key", "object_id")
+        .iterator(chunk_size=5000)
+    )
+    current, ids = None, []
+    for key, object_id in rows:
+        if key != current:
+            if 1 < len(ids) <= MAX_BLOCK:
+                yield current, ids
+            current, ids = key, []
+        if not ids or ids[-1] != object_id:
+            ids.append(object_id)
+    if 1 < len(ids) <= MAX_BLOCK:
+        yield current, ids
+
+
+@dataclass
+class _Prepared:
+    """One record as the scan compares it: described and prepared once per scan."""
+
+    pk: int
+    name: str
+    kind: str
+    phones: frozenset[str]
+    emails: frozenset[str]
+    names: dict[str, matching.PreparedName] = field(default_factory=dict)
+
+    def prepared(self, kind: str) -> matching.PreparedName:
+        found = self.names.get(kind)
+        if found is None:
+            found = self.names[kind] = matching.prepare_name(self.name, kind)
+        return found
+
+
+class _ScanCache:
+    """Prepared records by id, loaded in batches; bounded so a huge table cannot fill the
+    worker's memory (it starts again empty, the records are simply loaded again)."""
+
+    MAX_SIZE = 200_000
+
+    def __init__(self, content_type: ContentType):
+        self.content_type = content_type
+        self.records: dict[int, _Prepared | None] = {}
+
+    def missing(self, ids: Iterable[int]) -> set[int]:
+        return {pk for pk in ids if pk not in self.records}
+
+    def load(self, ids: set[int]) -> None:
+        if not ids:
+            return
+        if len(self.records) + len(ids) > self.MAX_SIZE:
+            self.records.clear()
+        for record in _load(self.content_type.pk, ids):
+            described = _described(record)
+            kind = described.get("kind", matching.COMPANY)
+            prepared = _Prepared(
+                pk=record.pk,
+                name=described.get("name") or "",
+                kind=kind,
+                phones=frozenset(matching.phone_keys(described.get("phones", ()))),
+                emails=frozenset(matching.email_keys(described.get("emails", ()))),
+            )
+            prepared.prepared(kind)
+            self.records[record.pk] = prepared
+        for pk in ids:  # deleted since its keys were written: nothing to compare
+            self.records.setdefault(pk, None)
+
+
+def _compare(
+    first: _Prepared, second: _Prepared
+) -> tuple[float, list[matching.MatchReason]] | None:
+    """What `matching.match_candidates(first, [second], kind=first.kind)` answers."""
+    reasons = [
+        matching.MatchReason("phone", digits, 100.0)
+        for digits in sorted(first.phones & second.phones)
+    ]
+    reasons.extend(
+        matching.MatchReason("email", address, 100.0)
+        for address in sorted(first.emails & second.emails)
+    )
+    other = second.prepared(first.kind)
+    score = matching._similarity(first.prepared(first.kind), other)
+    if score >= matching.DEFAULT_THRESHOLD:
+        reasons.append(matching.MatchReason("name", other.core, score))
+    if not reasons:
+        return None
+    return max(reason.score for reason in reasons), reasons
+
+
+FLUSH_IDS = 2000  # load this many new records at once
+FLUSH_BLOCKS = 500  # and write progress at least this often
+
+
 def duplicate_scan_run(*, scan: DuplicateScan) -> DuplicateScan:
-    """Compare the records within each block and store the pairs found."""
+    """Compare the records within each block and store the pairs found.
+
+    One pass over the keys in key order; each record is described and prepared once per
+    scan (batches of ids loaded together); a pair sharing several keys (a phone and a name
+    prefix) is compared in the first block only: each record remembers the blocks it was
+    in, and two records that already shared one are skipped.
+    """
     from django.apps import apps
 
     model = apps.get_model(scan.model_label)
     content_type = ContentType.objects.get_for_model(model)
     scan.status = DuplicateScan.Status.RUNNING
-    blocks = list(_blocks(content_type).values_list("key", flat=True))
-    scan.blocks_total = len(blocks)
+    scan.blocks_total = _blocks(content_type).count()
     scan.save(update_fields=["status", "blocks_total"])
     seen: set[tuple[int, int]] = set(
         DuplicatePair.objects.filter(scan=scan).values_list("first_id", "second_id")
     )
-    try:
-        for number, key in enumerate(blocks, start=1):
-            ids = DuplicateKey.objects.filter(content_type=content_type, key=key).values_list(
-                "object_id", flat=True
-            )
-            records = [_described(r) for r in _load(content_type.pk, ids)]
-            pairs = []
-            for index, record in enumerate(records):
-                for match in matching.match_candidates(
-                    record, records[index + 1 :], kind=record.get("kind", matching.COMPANY)
-                ):
-                    pair = tuple(sorted((record["pk"], match.other["pk"])))
+    cache = _ScanCache(content_type)
+    blocks_of: dict[int, list[int]] = defaultdict(list)  # record -> blocks it was compared in
+    block_number = 0
+
+    def process(pending: list[tuple[str, list[int]]]) -> None:
+        nonlocal block_number
+        cache.load(cache.missing({pk for _key, ids in pending for pk in ids}))
+        pairs = []
+        for _key, ids in pending:
+            block_number += 1
+            # Newest first, as the records load (the newer one is the candidate, whose kind
+            # the comparison uses).
+            records = [cache.records.get(pk) for pk in reversed(ids)]
+            records = [record for record in records if record is not None]
+            for index, first in enumerate(records):
+                first_blocks = set(blocks_of[first.pk])
+                for second in records[index + 1 :]:
+                    pair = (second.pk, first.pk)
                     if pair in seen:
                         continue
+                    if first_blocks and not first_blocks.isdisjoint(blocks_of[second.pk]):
+                        continue  # compared in an earlier block they share
+                    found = _compare(first, second)
+                    if found is None:
+                        continue
                     seen.add(pair)
+                    score, reasons = found
                     pairs.append(
                         DuplicatePair(
                             scan=scan,
                             first_id=pair[0],
                             second_id=pair[1],
-                            score=match.score,
-                            reasons=[reason.message for reason in match.reasons],
+                            score=score,
+                            reasons=[reason.message for reason in reasons],
                         )
                     )
-            with transaction.atomic():
-                DuplicatePair.objects.bulk_create(pairs, ignore_conflicts=True)
-                scan.blocks_done = number
-                scan.pairs_found += len(pairs)
-                scan.save(update_fields=["blocks_done", "pairs_found"])
+            for record in records:
+                blocks_of[record.pk].append(block_number)
+        with transaction.atomic():
+            DuplicatePair.objects.bulk_create(pairs, ignore_conflicts=True, batch_size=500)
+            scan.blocks_done = block_number
+            scan.pairs_found += len(pairs)
+            scan.save(update_fields=["blocks_done", "pairs_found"])
+
+    try:
+        pending: list[tuple[str, list[int]]] = []
+        new_ids: set[int] = set()
+        for key, ids in _streamed_blocks(content_type):
+            pending.append((key, ids))
+            new_ids.update(cache.missing(ids))
+            if len(new_ids) >= FLUSH_IDS or len(pending) >= FLUSH_BLOCKS:
+                process(pending)
+                pending, new_ids = [], set()
+        process(pending)
     except Exception as error:  # the scan page must say it failed, not spin forever
         scan.status = DuplicateScan.Status.FAILED
         scan.error = str(error)[:2000]

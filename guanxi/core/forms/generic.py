@@ -64,16 +64,23 @@ def bootstrapify(form: forms.BaseForm) -> forms.BaseForm:
 
 
 def enable_inline_validation(form: forms.BaseForm, url: str, target: str = "#record-form") -> None:
-    """Each field re-validates the form (without saving) when it changes."""
+    """Each field re-validates the form (without saving) when it changes.
+
+    Only that field's error box is swapped in from the answer (`hx-select`), never the
+    form: a field the user changes while the check is under way keeps its new value.
+    `target` is kept for callers that name their form; the swap is per field.
+    """
     for name, form_field in form.fields.items():
         widget = form_field.widget
         if isinstance(widget, forms.HiddenInput | forms.FileInput) or name == "version":
             continue
+        errors_box = f"#errors-{form.add_prefix(name)}"
         widget.attrs.update(
             {
                 "hx-post": url,
                 "hx-trigger": "change",
-                "hx-target": target,
+                "hx-target": errors_box,
+                "hx-select": errors_box,
                 "hx-swap": "outerHTML",
                 "hx-include": "closest form",
             }

@@ -142,7 +142,7 @@ class FastSelect(forms.Select):
             for option in group_choices:
                 html.append(
                     f'\n  <option value="{conditional_escape(str(option["value"]))}"'
-                    f'{_html_attrs(option["attrs"])}>{conditional_escape(option["label"])}</option>'
+                    f"{_html_attrs(option['attrs'])}>{conditional_escape(option['label'])}</option>"
                 )
             if group_name:
                 html.append("\n  </optgroup>")

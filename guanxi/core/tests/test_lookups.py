@@ -25,7 +25,11 @@ def option_values(html: str) -> list[str]:
 def many_users(count: int, prefix: str = "zz", **fields) -> list[User]:
     return User.objects.bulk_create(
         [
-            User(username=f"{prefix}{number:03d}", display_name=f"{prefix.upper()} {number:03d}", **fields)
+            User(
+                username=f"{prefix}{number:03d}",
+                display_name=f"{prefix.upper()} {number:03d}",
+                **fields,
+            )
             for number in range(count)
         ]
     )
@@ -121,7 +125,7 @@ def test_widget_renders_only_the_empty_and_selected_options(org, django_assert_n
     many_users(30)
     empty = OwnerForm().as_p()
     assert option_values(select_html(empty, "owner")) == [""]
-    assert 'hx-get="%s"' % USERS in empty
+    assert f'hx-get="{USERS}"' in empty
 
     form = OwnerForm(initial={"owner": org.rep2.pk})
     with django_assert_num_queries(1):  # the selected user's label
