@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, signals
 from django.utils import timezone
 
 if TYPE_CHECKING:
@@ -127,6 +127,18 @@ def _role_scope_q(user: User, model: type[models.Model], action: str) -> Q:
 
 # Above this many granted records, the grants stay a subquery in the page's statement.
 GRANT_INLINE_LIMIT = 1000
+_grants_version = 0
+
+
+def _grants_changed(**kwargs) -> None:
+    """A share or team seat was written or removed: granted ids read before are stale."""
+    global _grants_version
+    _grants_version += 1
+
+
+for _model in ("core.RecordShare", "core.TeamMember"):
+    signals.post_save.connect(_grants_changed, sender=_model, weak=False)
+    signals.post_delete.connect(_grants_changed, sender=_model, weak=False)
 
 
 def _grant_q(user: User, model: type[models.Model], write: bool, inline: bool = False) -> Q | None:
@@ -135,8 +147,9 @@ def _grant_q(user: User, model: type[models.Model], write: bool, inline: bool = 
     Written as `pk IN (ids)` rather than EXISTS per row, so the database looks the few
     granted ids up by index instead of probing the share table for every record it scans.
 
-    With `inline`, the granted ids are read first (one small query) and written into the
-    filter as a list: None when there are none, so an own-scope page is a plain
+    With `inline`, the granted ids are read first (one small query per user object and
+    model, cached on the user like the roles) and written into the filter as a list: None
+    when there are none, so an own-scope page is a plain
     `owner_id = me` that reads the (owner, created_at) index in order; more than
     GRANT_INLINE_LIMIT ids fall back to the subqueries.
     """
@@ -157,16 +170,24 @@ def _grant_q(user: User, model: type[models.Model], write: bool, inline: bool = 
         shares = shares.filter(access=ShareAccess.WRITE)
         team = team.filter(access=ShareAccess.WRITE)
     if inline:
-        granted = (
-            shares.order_by()
-            .values_list("object_id", flat=True)
-            .union(team.order_by().values_list("object_id", flat=True))
-        )
-        ids = list(granted[: GRANT_INLINE_LIMIT + 1])
+        # Read once per user object (one request) and model, like the roles; a share or
+        # team change in this process forgets what was read (see _grants_changed).
+        cache = getattr(user, "_guanxi_grants", None)
+        if cache is None or cache.get("version") != _grants_version:
+            cache = user._guanxi_grants = {"version": _grants_version}
+        key = (content_type.pk, write)
+        ids = cache.get(key)
+        if ids is None:
+            granted = (
+                shares.order_by()
+                .values_list("object_id", flat=True)
+                .union(team.order_by().values_list("object_id", flat=True))
+            )
+            ids = cache[key] = sorted(granted[: GRANT_INLINE_LIMIT + 1])
         if not ids:
             return None
         if len(ids) <= GRANT_INLINE_LIMIT:
-            return Q(pk__in=sorted(ids))
+            return Q(pk__in=ids)
     return Q(pk__in=shares.values("object_id")) | Q(pk__in=team.values("object_id"))
 
 

@@ -55,3 +55,10 @@ def test_many_grants_fall_back_to_the_subquery(org, Account, monkeypatch):
 def test_wider_scopes_keep_the_subquery(org, Account):
     # The manager's subtree scope reads created_at in order; the grants stay a subquery.
     assert "core_recordshare" in sql_of(Account.objects.visible_to(org.manager))
+
+
+def test_a_new_share_is_seen_by_the_same_user_object(org, Account):
+    shared = record_create(model=Account, data={"name": "Later"}, actor=org.rep3)
+    assert not Account.objects.visible_to(org.rep1).filter(pk=shared.pk).exists()
+    record_share(instance=shared, actor=org.rep3, user=org.rep1, access=ShareAccess.READ)
+    assert Account.objects.visible_to(org.rep1).filter(pk=shared.pk).exists()
