@@ -25,4 +25,5 @@ from guanxi.customers import api_duplicates as _api_duplicates  # noqa: E402, F4
 from guanxi.customers import duplicate_sources as _duplicate_sources  # noqa: E402, F401
 from guanxi.customers import import_duplicates as _import_duplicates  # noqa: E402, F401
 from guanxi.customers import resources as _resources  # noqa: E402, F401  (imports/exports)
+from guanxi.customers import resources_contacts as _resources_contacts  # noqa: E402, F401  (contacts, links)
 from guanxi.customers import search_contacts as _search_contacts  # noqa: E402, F401  (contacts)

@@ -618,6 +618,9 @@ def export_queryset(
         specs = [by_key[key] for key in wanted if key in by_key]
     ordering = (queryset.query.order_by if queryset is not None else None) or ["pk"]
     visible = visible.select_related(*resource.export_related()).order_by(*ordering)
+    prefetch = getattr(resource, "export_prefetch", None)
+    if prefetch is not None:  # related lists (a contact's phones), per chunk of the iterator
+        visible = visible.prefetch_related(*prefetch())
     count = visible.count()
     audit_export(model=model, actor=user, count=count, filters=filters, fmt=fmt)
     header = [spec.label for spec in specs]
