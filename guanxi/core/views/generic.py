@@ -26,6 +26,7 @@ from django.views import View
 from django_htmx.http import HttpResponseClientRedirect
 
 from guanxi.core.exceptions import ActionNotAllowed, VersionConflict
+from guanxi.core.filters import with_custom_field_filters
 from guanxi.core.forms.generic import (
     AssignForm,
     AttachmentForm,
@@ -171,7 +172,8 @@ class RecordListView(RegistrationMixin, View):
 
         filterset = None
         if reg.filterset_class is not None:
-            filterset = reg.filterset_class(params, queryset=queryset, request=request)
+            filterset_class = with_custom_field_filters(reg.filterset_class, custom_fields)
+            filterset = filterset_class(params, queryset=queryset, request=request)
             queryset = filterset.qs
             bootstrapify(filterset.form)
 
