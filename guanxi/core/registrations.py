@@ -52,6 +52,6 @@ register_search(
 )
 
 # The import engine's API viewset and background jobs register themselves when imported.
+from guanxi.core import tasks as _core_tasks  # noqa: E402, F401
 from guanxi.core.imports import api as _imports_api  # noqa: E402, F401
 from guanxi.core.imports import tasks as _imports_tasks  # noqa: E402, F401
-from guanxi.core import tasks as _core_tasks  # noqa: E402, F401
