@@ -59,6 +59,13 @@ def main() -> int:
     parser.add_argument("--bad", type=float, default=0.05, help="share of bad rows, 0..1")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--batch", type=int, default=500, help="rows per committed batch")
+    parser.add_argument(
+        "--policy",
+        choices=["skip", "update", "create"],
+        default="skip",
+        help="duplicate policy; the generated names differ only by a number, so the fuzzy "
+        "duplicate check treats many as duplicates under skip/update",
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="guanxi-bench-import-"))
@@ -100,7 +107,7 @@ def main() -> int:
         user=actor,
         model_label="customers.account",
         uploaded_file=SimpleUploadedFile("accounts.csv", csv_path.read_bytes()),
-        policy="skip",
+        policy=args.policy,
     )
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.QUEUED)
     job = import_job_process(job.pk)
