@@ -283,7 +283,16 @@ class ContactRelation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.from_contact} {self.get_kind_display()} {self.to_contact}"
+        # Whole sentences, so each language can put the two names where its grammar wants.
+        sentences = {
+            self.Kind.REPORTS_TO: _("%(a)s reports to %(b)s"),
+            self.Kind.ASSISTANT_OF: _("%(a)s is the assistant of %(b)s"),
+            self.Kind.SPOUSE_OF: _("%(a)s is the spouse of %(b)s"),
+            self.Kind.COLLEAGUE_OF: _("%(a)s is a colleague of %(b)s"),
+            self.Kind.FRIEND_OF: _("%(a)s is a friend of %(b)s"),
+            self.Kind.RELATIVE_OF: _("%(a)s is a relative of %(b)s"),
+        }
+        return str(sentences[self.kind]) % {"a": self.from_contact, "b": self.to_contact}
 
 
 class Group(OwnedModel):

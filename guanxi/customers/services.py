@@ -426,7 +426,7 @@ def contact_relation_add(
             instance=from_contact,
             action=ChangeAction.UPDATE,
             actor=actor,
-            after={"relation": f"{relation.get_kind_display()} {to_contact}"},
+            after={"relation": str(relation)},
         )
     return relation
 
@@ -437,7 +437,7 @@ def contact_relation_remove(*, relation: ContactRelation, actor: User) -> None:
         instance=relation.from_contact,
         action=ChangeAction.UPDATE,
         actor=actor,
-        before={"relation": f"{relation.get_kind_display()} {relation.to_contact}"},
+        before={"relation": str(relation)},
     )
     relation.delete()
 
