@@ -76,7 +76,7 @@ CITIES = [
     ("武汉", "武汉市", ["江汉区", "洪山区", "武昌区", "东湖高新区"], "027"),
     ("西安", "西安市", ["雁塔区", "碑林区", "未央区", "高新区"], "029"),
     ("青岛", "青岛市", ["市南区", "崂山区", "黄岛区", "李沧区"], "0532"),
-    ("厦门", "厦门市", ["思明区", "湖里区", "集美区", "海沧区"], "0592"),
+    ("厦门", "厦门市", ["思明区", "湖里区", "集美区", "海沧区"], "0592"),  # 7-digit numbers
     ("宁波", "宁波市", ["鄞州区", "海曙区", "江北区", "北仑区"], "0574"),
 ]
 
@@ -279,7 +279,9 @@ def _account_rows(rng: random.Random, count: int, industries: dict) -> list[dict
         district = rng.choice(districts)
         address = f"{city}{district}{rng.choice(ROADS)}{rng.randrange(1, 999)}号"
         if kind == Account.Kind.COMPANY:
-            phone = f"{area}-{rng.randrange(50000000, 89999999)}"
+            # Xiamen's local numbers have seven digits; the other cities here have eight.
+            digits = 7 if area == "0592" else 8
+            phone = f"{area}-{rng.randrange(5 * 10 ** (digits - 1), 9 * 10 ** (digits - 1))}"
             email = f"info@{slug}.example.com"
             website = f"https://www.{slug}.example.com"
         else:
@@ -302,8 +304,8 @@ def _account_rows(rng: random.Random, count: int, industries: dict) -> list[dict
 
 def _accounts(demo: DemoData, count: int) -> int:
     from guanxi.core.models import PicklistOption
-    from guanxi.core.services.records import record_create
     from guanxi.customers.models import Account
+    from guanxi.customers.services import account_create
 
     owners = [demo.users[name] for name in ACCOUNT_OWNERS]
     if Account.all_objects.filter(owner__in=owners).exists():
@@ -316,7 +318,8 @@ def _accounts(demo: DemoData, count: int) -> int:
     for row in _account_rows(demo.rng, count, industries):
         owner = demo.rng.choice(weighted)
         demo.accounts.append(
-            record_create(model=Account, data={**row, "owner": owner}, actor=owner)
+            # Through the customers service: phones normalised, duplicate keys written.
+            account_create(data={**row, "owner": owner}, actor=owner)
         )
     demo.created_accounts = True
     return len(demo.accounts)

@@ -62,6 +62,7 @@ def _short_name(name: str) -> str:
 def load_demo_data(*, demo, verbosity: int = 1) -> None:
     from guanxi.core.demo import _mobile
     from guanxi.core.models import PicklistOption
+    from guanxi.core.phones import phone_is_valid
     from guanxi.customers import services
     from guanxi.customers.models import Account, AccountContact, Group
 
@@ -85,7 +86,7 @@ def load_demo_data(*, demo, verbosity: int = 1) -> None:
             for position, (title, role) in enumerate(titles):
                 name = _person_name(rng)
                 phones = [{"number": _mobile(rng), "kind": "mobile", "is_primary": True}]
-                if rng.random() < 0.3 and account.phone:
+                if rng.random() < 0.3 and account.phone and phone_is_valid(account.phone):
                     phones.append({"number": account.phone, "kind": "work"})
                 contact = services.contact_create(
                     actor=account.owner,

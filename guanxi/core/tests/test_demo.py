@@ -74,7 +74,9 @@ def test_accounts_are_created_through_the_services(loaded):
     for account in accounts:
         assert account.department_id == account.owner.department_id
         assert account.name
-        assert re.fullmatch(r"(\d{3,4}-\d{8}|1\d{10})", account.phone), account.phone
+        # Normalised by the account service: "010 1234 5678", "0592 123 4567", "138 ...".
+        assert re.fullmatch(r"\d{3,4} \d{3,4} \d{4}", account.phone), account.phone
+        assert account.phone_digits
         if account.kind == Account.Kind.COMPANY:
             assert account.industry.picklist.code == "industry"
     # Every account has its creation in the history, by its owner.
@@ -125,3 +127,16 @@ def test_demo_command(org):
     call_command("demo", accounts=5, stdout=out)
     assert "already loaded" in out.getvalue()
     assert Account.objects.count() == 5
+
+
+def test_every_demo_phone_is_a_valid_number():
+    """The demo's accounts feed contacts, duplicates and search: their phones must pass the
+    same validation a user's input does."""
+    import random
+    from collections import defaultdict
+
+    from guanxi.core.demo import _account_rows
+    from guanxi.core.phones import phone_is_valid
+
+    rows = _account_rows(random.Random(42), 400, defaultdict(lambda: None))
+    assert rows and all(phone_is_valid(row["phone"]) for row in rows if row.get("phone"))
