@@ -67,7 +67,11 @@ def load_demo_data(*, demo, verbosity: int = 1) -> None:
     from guanxi.customers.models import Account, AccountContact, Group
 
     accounts = [account for account in demo.accounts if account.owner_id]
-    if not accounts or AccountContact.all_objects.filter(account__in=accounts).exists():
+    # Individual accounts link to their own person when created; company links are ours.
+    companies_linked = AccountContact.all_objects.filter(
+        account__in=accounts, account__kind=Account.Kind.COMPANY
+    )
+    if not accounts or companies_linked.exists():
         return
     rng = demo.rng
     roles = {
