@@ -112,6 +112,55 @@ def _confirm_page(request, *, title: str, question: str, cancel_url: str, danger
     )
 
 
+def _save_with_service(
+    request, form, save, *, success: str, list_url, on_error=apply_service_errors
+):
+    """On a valid POST, call ``save(cleaned_data)`` and redirect; otherwise return None.
+
+    ``save`` returns the saved object, which fills ``%(name)s`` in the ``success`` message.
+    ``list_url`` is a URL, a URL name, or a callable taking the saved object. A
+    ValidationError from the service goes back onto the form through ``on_error``.
+    """
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        saved = save(form.cleaned_data)
+    except ValidationError as error:
+        on_error(form, error)
+        return None
+    messages.success(request, success % {"name": saved})
+    return redirect(list_url(saved) if callable(list_url) else list_url)
+
+
+def _delete_link(url_name: str, pk: int) -> dict:
+    """The red "Delete" link shown next to an edit form."""
+    return {
+        "url": reverse(url_name, args=[pk]),
+        "label": _("Delete"),
+        "icon": "bi-trash",
+        "danger": True,
+    }
+
+
+def _confirm_delete(request, *, obj, delete, list_url: str, title: str, question: str, success):
+    """Ask first; on POST call ``delete()``, flash ``success`` (``%(name)s`` is ``obj``) and
+    go back to the list. A ValidationError from the service is shown on the confirm page."""
+    if request.method == "POST":
+        try:
+            delete()
+        except ValidationError as error:
+            return _confirm_page(
+                request,
+                title=title,
+                question=question,
+                cancel_url=list_url,
+                error=" ".join(error.messages),
+            )
+        messages.success(request, success % {"name": obj})
+        return redirect(list_url)
+    return _confirm_page(request, title=title, question=question, cancel_url=list_url)
+
+
 def _model_label(model) -> str:
     return model._meta.label_lower
 
@@ -166,40 +215,37 @@ def user_list(request):
 @administrator_required
 def user_create_view(request):
     form = UserCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = user_create(
-                password=form.cleaned_data["password1"],
-                actor=request.user,
-                roles=list(form.cleaned_data["roles"]),
-                **form.service_data(),
-            )
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("User %(name)s was created.") % {"name": user})
-            return redirect("core:user_list")
-    return _form_page(request, form, title=_("New user"), cancel_url=reverse("core:user_list"))
+    done = _save_with_service(
+        request,
+        form,
+        lambda data: user_create(
+            password=data["password1"],
+            actor=request.user,
+            roles=list(data["roles"]),
+            **form.service_data(),
+        ),
+        success=_("User %(name)s was created."),
+        list_url="core:user_list",
+    )
+    return done or _form_page(
+        request, form, title=_("New user"), cancel_url=reverse("core:user_list")
+    )
 
 
 @administrator_required
 def user_edit_view(request, pk: int):
     user = get_object_or_404(User, pk=pk)
     form = UserForm(request.POST or None, instance=user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user_update(
-                user=user,
-                actor=request.user,
-                roles=list(form.cleaned_data["roles"]),
-                **form.service_data(),
-            )
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("User %(name)s was saved.") % {"name": user})
-            return redirect("core:user_list")
-    return _form_page(
+    done = _save_with_service(
+        request,
+        form,
+        lambda data: user_update(
+            user=user, actor=request.user, roles=list(data["roles"]), **form.service_data()
+        ),
+        success=_("User %(name)s was saved."),
+        list_url="core:user_list",
+    )
+    return done or _form_page(
         request,
         form,
         title=_("Edit user %(name)s") % {"name": user.username},
@@ -218,19 +264,16 @@ def user_edit_view(request, pk: int):
 def user_password_view(request, pk: int):
     user = get_object_or_404(User, pk=pk)
     form = PasswordResetForm(request.POST or None, user=user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user_set_password(
-                user=user, password=form.cleaned_data["password1"], actor=request.user
-            )
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(
-                request, _("The password of %(name)s was reset.") % {"name": user.username}
-            )
-            return redirect("core:user_list")
-    return _form_page(
+    done = _save_with_service(
+        request,
+        form,
+        lambda data: (
+            user_set_password(user=user, password=data["password1"], actor=request.user).username
+        ),
+        success=_("The password of %(name)s was reset."),
+        list_url="core:user_list",
+    )
+    return done or _form_page(
         request,
         form,
         title=_("Reset the password of %(name)s") % {"name": user.username},
@@ -251,6 +294,15 @@ def department_list(request):
     return render(request, "core/admin/department_list.html", {"departments": departments})
 
 
+def _department_fields(data) -> dict:
+    return {
+        "name": data["name"],
+        "parent": data["parent"],
+        "manager": data["manager"],
+        "sort_order": data["sort_order"],
+    }
+
+
 @administrator_required
 def department_create_view(request):
     initial = {}
@@ -258,22 +310,14 @@ def department_create_view(request):
     if parent_id and parent_id.isdigit():
         initial["parent"] = Department.objects.filter(pk=parent_id).first()
     form = DepartmentForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            department = department_create(
-                name=data["name"],
-                parent=data["parent"],
-                actor=request.user,
-                manager=data["manager"],
-                sort_order=data["sort_order"],
-            )
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("Department %(name)s was created.") % {"name": department})
-            return redirect("core:department_list")
-    return _form_page(
+    done = _save_with_service(
+        request,
+        form,
+        lambda data: department_create(actor=request.user, **_department_fields(data)),
+        success=_("Department %(name)s was created."),
+        list_url="core:department_list",
+    )
+    return done or _form_page(
         request, form, title=_("New department"), cancel_url=reverse("core:department_list")
     )
 
@@ -282,60 +326,37 @@ def department_create_view(request):
 def department_edit_view(request, pk: int):
     department = get_object_or_404(Department, pk=pk)
     form = DepartmentForm(request.POST or None, instance=department)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            department_update(
-                department=department,
-                actor=request.user,
-                name=data["name"],
-                parent=data["parent"],
-                manager=data["manager"],
-                sort_order=data["sort_order"],
-            )
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("Department %(name)s was saved.") % {"name": department})
-            return redirect("core:department_list")
-    return _form_page(
+    done = _save_with_service(
+        request,
+        form,
+        lambda data: department_update(
+            department=department, actor=request.user, **_department_fields(data)
+        ),
+        success=_("Department %(name)s was saved."),
+        list_url="core:department_list",
+    )
+    return done or _form_page(
         request,
         form,
         title=_("Edit department %(name)s") % {"name": department.name},
         cancel_url=reverse("core:department_list"),
-        extra_links=[
-            {
-                "url": reverse("core:department_delete", args=[department.pk]),
-                "label": _("Delete"),
-                "icon": "bi-trash",
-                "danger": True,
-            }
-        ],
+        extra_links=[_delete_link("core:department_delete", department.pk)],
     )
 
 
 @administrator_required
 def department_delete_view(request, pk: int):
     department = get_object_or_404(Department, pk=pk)
-    cancel = reverse("core:department_list")
-    title = _("Delete department %(name)s") % {"name": department.name}
-    question = _("Delete the department %(name)s? This cannot be undone.") % {
-        "name": department.name
-    }
-    if request.method == "POST":
-        try:
-            department_delete(department=department, actor=request.user)
-        except ValidationError as error:
-            return _confirm_page(
-                request,
-                title=title,
-                question=question,
-                cancel_url=cancel,
-                error=" ".join(error.messages),
-            )
-        messages.success(request, _("Department %(name)s was deleted.") % {"name": department})
-        return redirect(cancel)
-    return _confirm_page(request, title=title, question=question, cancel_url=cancel)
+    return _confirm_delete(
+        request,
+        obj=department,
+        delete=lambda: department_delete(department=department, actor=request.user),
+        list_url=reverse("core:department_list"),
+        title=_("Delete department %(name)s") % {"name": department.name},
+        question=_("Delete the department %(name)s? This cannot be undone.")
+        % {"name": department.name},
+        success=_("Department %(name)s was deleted."),
+    )
 
 
 # --- Roles ----------------------------------------------------------------------------------
@@ -351,97 +372,74 @@ def _role_form(request, role=None):
     return RoleForm(request.POST or None, instance=role, model_rows=_owned_model_choices())
 
 
-@administrator_required
-def role_create_view(request):
-    form = _role_form(request)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            role = role_create(
-                actor=request.user,
-                code=data["code"],
-                name_zh=data["name_zh"],
-                name_en=data["name_en"],
-                data_scope=data["data_scope"],
-                is_admin=data["is_admin"],
-                see_contact_details=data["see_contact_details"],
-                permissions=form.permissions(),
-            )
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("Role %(name)s was created.") % {"name": role})
-            return redirect("core:role_list")
+def _role_fields(form) -> dict:
+    data = form.cleaned_data
+    return {
+        "name_zh": data["name_zh"],
+        "name_en": data["name_en"],
+        "data_scope": data["data_scope"],
+        "is_admin": data["is_admin"],
+        "see_contact_details": data["see_contact_details"],
+        "permissions": form.permissions(),
+    }
+
+
+def _role_page(request, form, *, title: str, **extra):
     return _form_page(
         request,
         form,
-        title=_("New role"),
+        title=title,
         cancel_url=reverse("core:role_list"),
         template="core/admin/role_form.html",
         actions=ROLE_ACTIONS,
+        **extra,
     )
+
+
+@administrator_required
+def role_create_view(request):
+    form = _role_form(request)
+    done = _save_with_service(
+        request,
+        form,
+        lambda data: role_create(actor=request.user, code=data["code"], **_role_fields(form)),
+        success=_("Role %(name)s was created."),
+        list_url="core:role_list",
+    )
+    return done or _role_page(request, form, title=_("New role"))
 
 
 @administrator_required
 def role_edit_view(request, pk: int):
     role = get_object_or_404(Role, pk=pk)
     form = _role_form(request, role)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            role_update(
-                role=role,
-                actor=request.user,
-                name_zh=data["name_zh"],
-                name_en=data["name_en"],
-                data_scope=data["data_scope"],
-                is_admin=data["is_admin"],
-                see_contact_details=data["see_contact_details"],
-                permissions=form.permissions(),
-            )
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("Role %(name)s was saved.") % {"name": role})
-            return redirect("core:role_list")
-    return _form_page(
+    done = _save_with_service(
+        request,
+        form,
+        lambda data: role_update(role=role, actor=request.user, **_role_fields(form)),
+        success=_("Role %(name)s was saved."),
+        list_url="core:role_list",
+    )
+    return done or _role_page(
         request,
         form,
         title=_("Edit role %(name)s") % {"name": role},
-        cancel_url=reverse("core:role_list"),
-        template="core/admin/role_form.html",
-        actions=ROLE_ACTIONS,
-        extra_links=[
-            {
-                "url": reverse("core:role_delete", args=[role.pk]),
-                "label": _("Delete"),
-                "icon": "bi-trash",
-                "danger": True,
-            }
-        ],
+        extra_links=[_delete_link("core:role_delete", role.pk)],
     )
 
 
 @administrator_required
 def role_delete_view(request, pk: int):
     role = get_object_or_404(Role, pk=pk)
-    cancel = reverse("core:role_list")
-    title = _("Delete role %(name)s") % {"name": role}
-    question = _("Delete the role %(name)s? This cannot be undone.") % {"name": role}
-    if request.method == "POST":
-        try:
-            role_delete(role=role, actor=request.user)
-        except ValidationError as error:
-            return _confirm_page(
-                request,
-                title=title,
-                question=question,
-                cancel_url=cancel,
-                error=" ".join(error.messages),
-            )
-        messages.success(request, _("Role %(name)s was deleted.") % {"name": role})
-        return redirect(cancel)
-    return _confirm_page(request, title=title, question=question, cancel_url=cancel)
+    return _confirm_delete(
+        request,
+        obj=role,
+        delete=lambda: role_delete(role=role, actor=request.user),
+        list_url=reverse("core:role_list"),
+        title=_("Delete role %(name)s") % {"name": role},
+        question=_("Delete the role %(name)s? This cannot be undone.") % {"name": role},
+        success=_("Role %(name)s was deleted."),
+    )
 
 
 # --- Picklists ------------------------------------------------------------------------------
@@ -453,18 +451,21 @@ def picklist_list(request):
     return render(request, "core/admin/picklist_list.html", {"picklists": picklists})
 
 
+def _picklist_url(picklist) -> str:
+    return reverse("core:picklist_detail", args=[picklist.pk])
+
+
 @administrator_required
 def picklist_create_view(request):
     form = PicklistForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            picklist = picklist_create(actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("Picklist %(name)s was created.") % {"name": picklist})
-            return redirect("core:picklist_detail", pk=picklist.pk)
-    return _form_page(
+    done = _save_with_service(
+        request,
+        form,
+        lambda data: picklist_create(actor=request.user, **data),
+        success=_("Picklist %(name)s was created."),
+        list_url=_picklist_url,
+    )
+    return done or _form_page(
         request, form, title=_("New picklist"), cancel_url=reverse("core:picklist_list")
     )
 
@@ -487,23 +488,22 @@ def _picklist_page(request, picklist, *, form=None, option_form=None, status=200
 def picklist_detail(request, pk: int):
     """The picklist's names, its options in order, and a form to add one."""
     picklist = get_object_or_404(Picklist, pk=pk)
-    if request.method == "POST":
-        form = PicklistForm(request.POST, instance=picklist)
-        if form.is_valid():
-            try:
-                picklist_update(
-                    picklist=picklist,
-                    actor=request.user,
-                    name_zh=form.cleaned_data["name_zh"],
-                    name_en=form.cleaned_data["name_en"],
-                )
-            except ValidationError as error:
-                apply_service_errors(form, error)
-            else:
-                messages.success(request, _("Picklist %(name)s was saved.") % {"name": picklist})
-                return redirect("core:picklist_detail", pk=picklist.pk)
-        return _picklist_page(request, picklist, form=form, status=400)
-    return _picklist_page(request, picklist)
+    if request.method != "POST":
+        return _picklist_page(request, picklist)
+    form = PicklistForm(request.POST, instance=picklist)
+    done = _save_with_service(
+        request,
+        form,
+        lambda data: picklist_update(
+            picklist=picklist,
+            actor=request.user,
+            name_zh=data["name_zh"],
+            name_en=data["name_en"],
+        ),
+        success=_("Picklist %(name)s was saved."),
+        list_url=_picklist_url(picklist),
+    )
+    return done or _picklist_page(request, picklist, form=form, status=400)
 
 
 @administrator_required
@@ -511,45 +511,49 @@ def picklist_detail(request, pk: int):
 def picklist_option_create_view(request, pk: int):
     picklist = get_object_or_404(Picklist, pk=pk)
     form = PicklistOptionForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            option = picklist_option_create(
-                actor=request.user,
-                picklist=picklist,
-                value=data["value"],
-                label_zh=data["label_zh"],
-                label_en=data["label_en"],
-                is_active=data["is_active"],
-                is_default=data["is_default"],
-            )
-        except ValidationError as error:
-            if (
-                "__all__" in getattr(error, "message_dict", {})
-                and picklist.options.filter(value=data["value"]).exists()
-            ):
-                form.add_error("value", _("This value is used by another option already."))
-            else:
-                apply_service_errors(form, error)
+
+    def on_error(form, error):
+        if (
+            "__all__" in getattr(error, "message_dict", {})
+            and picklist.options.filter(value=form.cleaned_data["value"]).exists()
+        ):
+            form.add_error("value", _("This value is used by another option already."))
         else:
-            messages.success(request, _("Option %(name)s was added.") % {"name": option})
-            return redirect("core:picklist_detail", pk=picklist.pk)
-    return _picklist_page(request, picklist, option_form=form, status=400)
+            apply_service_errors(form, error)
+
+    done = _save_with_service(
+        request,
+        form,
+        lambda data: picklist_option_create(
+            actor=request.user,
+            picklist=picklist,
+            value=data["value"],
+            label_zh=data["label_zh"],
+            label_en=data["label_en"],
+            is_active=data["is_active"],
+            is_default=data["is_default"],
+        ),
+        success=_("Option %(name)s was added."),
+        list_url=_picklist_url(picklist),
+        on_error=on_error,
+    )
+    return done or _picklist_page(request, picklist, option_form=form, status=400)
 
 
 @administrator_required
 def picklist_option_edit_view(request, pk: int, option_pk: int):
     option = get_object_or_404(PicklistOption, pk=option_pk, picklist_id=pk)
     form = PicklistOptionForm(request.POST or None, instance=option)
-    if request.method == "POST" and form.is_valid():
-        try:
-            picklist_option_update(option=option, actor=request.user, **form.service_data())
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("Option %(name)s was saved.") % {"name": option})
-            return redirect("core:picklist_detail", pk=pk)
-    return _form_page(
+    done = _save_with_service(
+        request,
+        form,
+        lambda data: picklist_option_update(
+            option=option, actor=request.user, **form.service_data()
+        ),
+        success=_("Option %(name)s was saved."),
+        list_url=reverse("core:picklist_detail", args=[pk]),
+    )
+    return done or _form_page(
         request,
         form,
         title=_("Edit option %(name)s") % {"name": option.value},
@@ -607,6 +611,11 @@ def customfield_list(request):
     )
 
 
+def _content_type(label: str) -> ContentType:
+    app_label, _sep, model_name = label.partition(".")
+    return ContentType.objects.get_by_natural_key(app_label, model_name)
+
+
 @administrator_required
 def customfield_create_view(request):
     choices = _owned_model_choices()
@@ -614,27 +623,33 @@ def customfield_create_view(request):
     if request.GET.get("model") in dict(choices):
         initial["model"] = request.GET["model"]
     form = CustomFieldForm(request.POST or None, model_choices=choices, initial=initial)
-    if request.method == "POST" and form.is_valid():
+
+    def on_error(form, error):
         data = form.cleaned_data
-        app_label, _sep, model_name = data["model"].partition(".")
-        content_type = ContentType.objects.get_by_natural_key(app_label, model_name)
-        try:
-            field = custom_field_create(
-                actor=request.user,
-                model=content_type,
-                key=data["key"],
-                field_type=data["field_type"],
-                **form.service_data(),
-            )
-        except ValidationError as error:
-            if CustomField.objects.filter(content_type=content_type, key=data["key"]).exists():
-                form.add_error("key", _("This model has a field with this key already."))
-            else:
-                apply_service_errors(form, error)
+        if CustomField.objects.filter(
+            content_type=_content_type(data["model"]), key=data["key"]
+        ).exists():
+            form.add_error("key", _("This model has a field with this key already."))
         else:
-            messages.success(request, _("Custom field %(name)s was created.") % {"name": field})
-            return redirect(f"{reverse('core:customfield_list')}?model={data['model']}")
-    return _form_page(
+            apply_service_errors(form, error)
+
+    done = _save_with_service(
+        request,
+        form,
+        lambda data: custom_field_create(
+            actor=request.user,
+            model=_content_type(data["model"]),
+            key=data["key"],
+            field_type=data["field_type"],
+            **form.service_data(),
+        ),
+        success=_("Custom field %(name)s was created."),
+        list_url=lambda field: (
+            f"{reverse('core:customfield_list')}?model={form.cleaned_data['model']}"
+        ),
+        on_error=on_error,
+    )
+    return done or _form_page(
         request, form, title=_("New custom field"), cancel_url=reverse("core:customfield_list")
     )
 
@@ -645,15 +660,14 @@ def customfield_edit_view(request, pk: int):
     form = CustomFieldForm(
         request.POST or None, instance=field, model_choices=_owned_model_choices()
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            custom_field_update(field=field, actor=request.user, **form.service_data())
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("Custom field %(name)s was saved.") % {"name": field})
-            return redirect("core:customfield_list")
-    return _form_page(
+    done = _save_with_service(
+        request,
+        form,
+        lambda data: custom_field_update(field=field, actor=request.user, **form.service_data()),
+        success=_("Custom field %(name)s was saved."),
+        list_url="core:customfield_list",
+    )
+    return done or _form_page(
         request,
         form,
         title=_("Edit custom field %(name)s") % {"name": field.key},
@@ -673,59 +687,50 @@ def tag_list(request):
 @administrator_required
 def tag_create_view(request):
     form = TagForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            tag = tag_create(actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("Tag %(name)s was created.") % {"name": tag})
-            return redirect("core:tag_list")
-    return _form_page(request, form, title=_("New tag"), cancel_url=reverse("core:tag_list"))
+    done = _save_with_service(
+        request,
+        form,
+        lambda data: tag_create(actor=request.user, **data),
+        success=_("Tag %(name)s was created."),
+        list_url="core:tag_list",
+    )
+    return done or _form_page(
+        request, form, title=_("New tag"), cancel_url=reverse("core:tag_list")
+    )
 
 
 @administrator_required
 def tag_edit_view(request, pk: int):
     tag = get_object_or_404(Tag, pk=pk)
     form = TagForm(request.POST or None, instance=tag)
-    if request.method == "POST" and form.is_valid():
-        try:
-            tag_update(tag=tag, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("Tag %(name)s was saved.") % {"name": tag})
-            return redirect("core:tag_list")
-    return _form_page(
+    done = _save_with_service(
+        request,
+        form,
+        lambda data: tag_update(tag=tag, actor=request.user, **data),
+        success=_("Tag %(name)s was saved."),
+        list_url="core:tag_list",
+    )
+    return done or _form_page(
         request,
         form,
         title=_("Edit tag %(name)s") % {"name": tag.name},
         cancel_url=reverse("core:tag_list"),
-        extra_links=[
-            {
-                "url": reverse("core:tag_delete", args=[tag.pk]),
-                "label": _("Delete"),
-                "icon": "bi-trash",
-                "danger": True,
-            }
-        ],
+        extra_links=[_delete_link("core:tag_delete", tag.pk)],
     )
 
 
 @administrator_required
 def tag_delete_view(request, pk: int):
     tag = get_object_or_404(Tag, pk=pk)
-    cancel = reverse("core:tag_list")
-    if request.method == "POST":
-        tag_delete(tag=tag, actor=request.user)
-        messages.success(request, _("Tag %(name)s was deleted.") % {"name": tag})
-        return redirect(cancel)
-    return _confirm_page(
+    return _confirm_delete(
         request,
+        obj=tag,
+        delete=lambda: tag_delete(tag=tag, actor=request.user),
+        list_url=reverse("core:tag_list"),
         title=_("Delete tag %(name)s") % {"name": tag.name},
         question=_("Delete the tag %(name)s? It is removed from every record that carries it.")
         % {"name": tag.name},
-        cancel_url=cancel,
+        success=_("Tag %(name)s was deleted."),
     )
 
 
