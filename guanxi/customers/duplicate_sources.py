@@ -5,7 +5,7 @@ from guanxi.customers.duplicates import DuplicateSource, register_duplicate_sour
 from guanxi.customers.models import Account, Contact
 
 
-def _describe_account(account: Account) -> dict:
+def describe_account(account: Account) -> dict:
     kind = matching.PERSON if account.kind == Account.Kind.INDIVIDUAL else matching.COMPANY
     return {
         "name": account.name,
@@ -24,7 +24,7 @@ def _describe_contact(contact: Contact) -> dict:
     }
 
 
-register_duplicate_source(DuplicateSource(model=Account, describe=_describe_account))
+register_duplicate_source(DuplicateSource(model=Account, describe=describe_account))
 register_duplicate_source(
     DuplicateSource(model=Contact, describe=_describe_contact, prefetch=("phones", "emails"))
 )

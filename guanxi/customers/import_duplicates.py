@@ -23,6 +23,7 @@ from guanxi.core.imports.resources import (
     register_resource,
 )
 from guanxi.customers import matching
+from guanxi.customers.duplicate_sources import describe_account
 from guanxi.customers.duplicates import CANDIDATES_PER_KEY, record_keys
 from guanxi.customers.models import Account, DuplicateKey
 from guanxi.customers.resources import account_resource
@@ -50,13 +51,8 @@ def _row_keys(row: ImportRow) -> set[str]:
 
 
 def _describe_account(account: Account) -> dict[str, Any]:
-    return {
-        "pk": account.pk,
-        "name": account.name,
-        "phones": [account.phone] if account.phone else [],
-        "emails": [account.email] if account.email else [],
-        "record": account,
-    }
+    # The same description the duplicate check uses everywhere, plus what matching returns.
+    return {**describe_account(account), "pk": account.pk, "record": account}
 
 
 class _Pool:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import Count, QuerySet
 
 from guanxi.core.models import User
 from guanxi.customers.groups import conditions_q
@@ -44,16 +45,25 @@ def group_members(*, group: Group, user: User) -> QuerySet[Account]:
 
 
 def account_groups(*, account: Account, user: User) -> list[Group]:
-    """Static groups the account is in, plus dynamic groups whose filter matches it."""
-    groups = list(Group.objects.visible_to(user))
-    result = []
-    for group in groups:
-        if group.kind == Group.Kind.STATIC:
-            continue
-        if Account.objects.filter(pk=account.pk).filter(conditions_q(group.conditions)).exists():
-            result.append(group)
-    static = Group.objects.visible_to(user).filter(kind=Group.Kind.STATIC, members__account=account)
-    return [*static, *result]
+    """Static groups the account is in, plus dynamic groups whose filter matches it.
+
+    Every dynamic group's filter is tested in one statement (a conditional count per
+    group), so the account page does not run a query per group.
+    """
+    static = list(
+        Group.objects.visible_to(user).filter(kind=Group.Kind.STATIC, members__account=account)
+    )
+    dynamic = list(Group.objects.visible_to(user).filter(kind=Group.Kind.DYNAMIC))
+    if not dynamic:
+        return static
+    checks = {}
+    for group in dynamic:
+        try:
+            checks[f"g{group.pk}"] = Count("pk", filter=conditions_q(group.conditions))
+        except ValidationError:
+            continue  # a group saved before a condition field went away matches nothing
+    matched = Account.objects.filter(pk=account.pk).aggregate(**checks) if checks else {}
+    return [*static, *(group for group in dynamic if matched.get(f"g{group.pk}"))]
 
 
 def relationship_graph(*, account: Account, user: User) -> dict:

@@ -215,3 +215,27 @@ def test_bulk_create_validates_audits_indexes_and_keys_each_row(
     assert SearchEntry.objects.filter(object_id=huawei.pk, title="北京华为技术有限公司").exists()
     assert [hit.pk for hit in duplicate_candidates(user=org.rep1, name="华为技术")] == [huawei.pk]
     assert created[1].person.name == "王芳"
+
+
+def test_account_groups_tests_every_dynamic_group_in_one_query(org, django_assert_num_queries):
+    a = services.account_create(actor=org.rep1, data={"name": "A", "province": "北京"})
+    for number in range(5):
+        services.group_create(
+            actor=org.rep1,
+            data={
+                "name": f"dyn{number}",
+                "kind": Group.Kind.DYNAMIC,
+                "conditions": {
+                    "conditions": [
+                        {"field": "province", "op": "eq", "value": "北京" if number % 2 else "上海"}
+                    ]
+                },
+            },
+        )
+    static = services.group_create(actor=org.rep1, data={"name": "static"})
+    services.group_add_accounts(group=static, accounts=[a], actor=org.rep1)
+    user = type(org.rep1).objects.get(pk=org.rep1.pk)
+    selectors.account_groups(account=a, user=user)  # roles and grants cached on the user
+    with django_assert_num_queries(3):  # static groups, dynamic groups, one aggregate
+        groups = selectors.account_groups(account=a, user=user)
+    assert [g.name for g in groups] == ["static", "dyn1", "dyn3"]
