@@ -45,7 +45,8 @@ from guanxi.customers.forms import (
     EnvelopeForm,
     LabelForm,
 )
-from guanxi.customers.models import Account, AccountContact, ContactEmail
+from guanxi.customers.models import Account, AccountContact
+from guanxi.customers.selectors import account_addresses, account_email_addresses
 from guanxi.customers.services import group_add_accounts
 
 
@@ -197,41 +198,6 @@ def _visible_links(request, accounts):
     )
 
 
-def account_email_addresses(*, user, accounts) -> list[dict]:
-    """[{address, name, account}] of the accounts and their contacts the user may see,
-    each address once (case-insensitive), accounts first."""
-    found: dict[str, dict] = {}
-    for account in accounts:
-        if account.email:
-            found.setdefault(
-                account.email.casefold(),
-                {"address": account.email, "name": account.name, "account": account.name},
-            )
-    links = (
-        AccountContact.objects.visible_to(user)
-        .filter(account__in=accounts, contact__is_deleted=False)
-        .values_list("contact_id", "account__name")
-    )
-    account_of: dict[int, str] = {}
-    for contact_id, account_name in links:
-        account_of.setdefault(contact_id, account_name)
-    emails = (
-        ContactEmail.objects.filter(contact_id__in=list(account_of))
-        .select_related("contact")
-        .order_by("contact_id", "-is_primary", "id")
-    )
-    for email in emails:
-        found.setdefault(
-            email.address.casefold(),
-            {
-                "address": email.address,
-                "name": email.contact.name,
-                "account": account_of[email.contact_id],
-            },
-        )
-    return list(found.values())
-
-
 def emails_handler(*, request, accounts, next_url):
     denied = _require_export(request, details=True)
     if denied:
@@ -259,37 +225,6 @@ def emails_handler(*, request, accounts, next_url):
             "next_url": next_url,
         },
     )
-
-
-def account_addresses(*, user, accounts) -> list[Address]:
-    """One postal address per account: to its primary contact (the first visible contact
-    when none is primary) at the company."""
-    people: dict[int, AccountContact] = {}
-    for link in (
-        AccountContact.objects.visible_to(user)
-        .filter(account__in=accounts, contact__is_deleted=False)
-        .select_related("contact")
-        .order_by("account_id", "-is_primary", "id")
-    ):
-        people.setdefault(link.account_id, link)
-    result = []
-    for account in accounts:
-        link = people.get(account.pk)
-        individual = account.kind == Account.Kind.INDIVIDUAL
-        name = link.contact.name if link else (account.name if individual else "")
-        result.append(
-            Address(
-                name=name,
-                title=(link.job_title if link and not individual else ""),
-                company="" if individual else account.name,
-                lines=[account.address] if account.address else [],
-                postcode=account.postcode,
-                province=account.province,
-                city=account.city,
-                district=account.district,
-            )
-        )
-    return result
 
 
 def _pdf_response(content: bytes, filename: str) -> HttpResponse:

@@ -239,3 +239,32 @@ def test_account_groups_tests_every_dynamic_group_in_one_query(org, django_asser
     with django_assert_num_queries(3):  # static groups, dynamic groups, one aggregate
         groups = selectors.account_groups(account=a, user=user)
     assert [g.name for g in groups] == ["static", "dyn1", "dyn3"]
+
+
+def test_email_addresses_of_accounts_and_their_visible_contacts_once_each(org):
+    a = services.account_create(actor=org.rep1, data={"name": "A", "email": "info@a.cn"})
+    services.contact_create(
+        actor=org.rep1, data={"name": "甲"}, account=a, emails=[{"address": "INFO@a.cn"}]
+    )
+    services.contact_create(
+        actor=org.rep1, data={"name": "乙"}, account=a, emails=[{"address": "yi@a.cn"}]
+    )
+    found = selectors.account_email_addresses(user=org.rep1, accounts=[a])
+    assert [item["address"] for item in found] == ["info@a.cn", "yi@a.cn"]
+    assert selectors.account_email_addresses(user=org.rep3, accounts=[a]) == [
+        {"address": "info@a.cn", "name": "A", "account": "A"}
+    ]  # rep3 sees no link of rep1's account, so none of its contacts
+
+
+def test_postal_address_goes_to_the_primary_contact(org):
+    a = services.account_create(
+        actor=org.rep1,
+        data={"name": "明达贸易", "province": "北京", "city": "北京市", "address": "长安街1号"},
+    )
+    services.contact_create(actor=org.rep1, data={"name": "张三"}, account=a)
+    services.contact_create(
+        actor=org.rep1, data={"name": "李四"}, account=a, job_title="经理", is_primary=True
+    )
+    [address] = selectors.account_addresses(user=org.rep1, accounts=[a])
+    assert (address.name, address.title, address.company) == ("李四", "经理", "明达贸易")
+    assert address.lines == ["长安街1号"] and address.city == "北京市"
