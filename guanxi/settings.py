@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "guanxi.core",
     "guanxi.customers",
+    "guanxi.activities",
 ]
 
 MIDDLEWARE = [

@@ -7,7 +7,8 @@ A user sees a record when any of these holds:
 - its owner is the user's subordinate (manager chain and managed department subtrees).
 
 Unowned (pool) records are only visible through the pool rules other apps register with
-`register_pool_rule`. Everything here builds a `Q`; no row is ever filtered in Python.
+`register_pool_rule`. An app may also widen a model's scope with `register_scope_rule` (an
+activity is visible to its assignees; a follow-up record to whoever sees its customer). Everything here builds a `Q`; no row is ever filtered in Python.
 """
 
 from __future__ import annotations
@@ -30,6 +31,19 @@ _pool_rules: dict[str, PoolRule] = {}
 def register_pool_rule(model_label: str, rule: PoolRule) -> None:
     """Let an app (leads, customers) say which unowned records a user may see in its pools."""
     _pool_rules[model_label] = rule
+
+
+ScopeRule = Callable[["User", type[models.Model], str], Q | None]
+_scope_rules: dict[str, list[ScopeRule]] = {}
+
+
+def register_scope_rule(model_label: str, rule: ScopeRule) -> None:
+    """Add a way to see (or edit) a model's records: `rule(user, model, action)` answers a Q
+    OR-ed into the scope, or None when it grants nothing for that action. It only applies
+    when the user's roles allow the action at all."""
+    rules = _scope_rules.setdefault(model_label, [])
+    if rule not in rules:
+        rules.append(rule)
 
 
 def model_label(model: type[models.Model]) -> str:
@@ -217,6 +231,10 @@ def scope_q(user: User, model: type[models.Model], action: str = "view") -> Q:
     pool_rule = _pool_rules.get(model_label(model))
     if pool_rule is not None:
         q |= Q(owner__isnull=True) & pool_rule(user, model)
+    for rule in _scope_rules.get(model_label(model), ()):
+        extra = rule(user, model, action)
+        if extra is not None:
+            q |= extra
     return q
 
 

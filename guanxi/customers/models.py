@@ -110,6 +110,14 @@ class Account(OwnedModel):
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # Kept by the activities services: when someone last followed the record up and when
+    # the next follow-up is due (pool recycle rules and "follow up next" sorting read them).
+    last_followed_up_at = models.DateTimeField(
+        _("last followed up"), null=True, blank=True, editable=False
+    )
+    next_follow_up_at = models.DateTimeField(
+        _("next follow-up"), null=True, blank=True, editable=False
+    )
     # For an individual account: the person it is (one form edits both).
     person = models.OneToOneField(
         "customers.Contact",
@@ -143,6 +151,8 @@ class Account(OwnedModel):
             models.Index(fields=["level", "created_at"]),
             models.Index(fields=["source", "created_at"]),
             models.Index(fields=["province", "created_at"]),
+            models.Index(fields=["owner", "next_follow_up_at"]),
+            models.Index(fields=["last_followed_up_at"]),
         ]
 
     def __str__(self) -> str:
@@ -164,6 +174,14 @@ class Contact(OwnedModel):
     wechat = models.CharField(_("WeChat"), max_length=64, blank=True)
     address = models.CharField(_("address"), max_length=255, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # Kept by the activities services: when someone last followed the record up and when
+    # the next follow-up is due (pool recycle rules and "follow up next" sorting read them).
+    last_followed_up_at = models.DateTimeField(
+        _("last followed up"), null=True, blank=True, editable=False
+    )
+    next_follow_up_at = models.DateTimeField(
+        _("next follow-up"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("contact")

@@ -35,6 +35,9 @@ class PicklistOption(models.Model):
     sort_order = models.PositiveIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
     is_default = models.BooleanField(_("default"), default=False)
+    # Optional presentation: a Bootstrap icon name (e.g. "bi-telephone") and a CSS colour.
+    icon = models.CharField(_("icon"), max_length=40, blank=True)
+    color = models.CharField(_("colour"), max_length=20, blank=True)
 
     class Meta:
         verbose_name = _("picklist option")
