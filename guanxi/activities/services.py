@@ -687,8 +687,8 @@ def preference_set(*, user: User, reminder_minutes=UNSET, calendar_color=UNSET):
 
 
 def activity_settings_update(*, actor: User, data: dict[str, Any]) -> ActivitySettings:
-    from guanxi.core.scope import is_administrator
     from guanxi.core.exceptions import ActionNotAllowed
+    from guanxi.core.scope import is_administrator
     from guanxi.core.services.records import audit_record, snapshot
 
     if not is_administrator(actor):

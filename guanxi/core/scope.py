@@ -8,7 +8,8 @@ A user sees a record when any of these holds:
 
 Unowned (pool) records are only visible through the pool rules other apps register with
 `register_pool_rule`. An app may also widen a model's scope with `register_scope_rule` (an
-activity is visible to its assignees; a follow-up record to whoever sees its customer). Everything here builds a `Q`; no row is ever filtered in Python.
+activity is visible to its assignees; a follow-up record to whoever sees its customer).
+Everything here builds a `Q`; no row is ever filtered in Python.
 """
 
 from __future__ import annotations

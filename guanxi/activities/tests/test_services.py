@@ -9,7 +9,7 @@ from guanxi.activities.models import Activity, ActivitySettings, ActivityStatus,
 from guanxi.activities.tests.factories import make_activity
 from guanxi.core.exceptions import NotVisible, VersionConflict
 from guanxi.core.models import ChangeRecord, Notification, TimelineEntry
-from guanxi.customers.models import Account, Contact
+from guanxi.customers.models import Contact
 from guanxi.customers.tests.factories import make_account
 
 pytestmark = pytest.mark.django_db
@@ -157,8 +157,8 @@ def test_follow_up_creates_next_task_reminder_and_keeps_dates(org):
 
 
 def test_follow_up_on_contact_updates_its_account(org):
-    from guanxi.customers.models import AccountContact
     from guanxi.core.services.records import record_create
+    from guanxi.customers.models import AccountContact
 
     account = _account(org)
     contact = record_create(model=Contact, data={"name": "李雷"}, actor=org.rep1)
