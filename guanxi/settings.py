@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "guanxi.core",
     "guanxi.customers",
     "guanxi.activities",
+    "guanxi.leads",
 ]
 
 MIDDLEWARE = [
