@@ -8,7 +8,10 @@ import json
 import os
 import sys
 
-SCENARIOS_HELP = "all, or a comma-separated list of: list, search, detail, import, dupscan, mixed"
+SCENARIOS_HELP = (
+    "all, or a comma-separated list of: list, search, detail, calendar, activities, import, "
+    "dupscan, mixed"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

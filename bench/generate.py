@@ -897,9 +897,17 @@ def build_customers(ctx: GenContext) -> None:
             )
 
 
+def build_activities(ctx: GenContext) -> None:
+    """Activities and follow-up records: bench/gen_activities.py."""
+    from bench.gen_activities import build_activities as build
+
+    build(ctx)
+
+
 ENTITIES: list[Entity] = [
     Entity("organisation", build_organisation),
     Entity("customers", build_customers),
+    Entity("activities", build_activities),
 ]
 
 

@@ -11,6 +11,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 OUT_DIR = BENCH_DIR / "out"
 RESULTS_MD = BENCH_DIR / "RESULTS.md"
 DATASET_ORDER = {"toy": 0, "S": 1, "M": 2, "L": 3}
+REQUEST_SCENARIOS = ("list", "search", "detail", "calendar", "activities")
 
 HEADER = """# Benchmark results
 
@@ -89,6 +90,8 @@ def _request_table(rows: list[dict[str, Any]]) -> list[str]:
     ]
     for row in rows:
         errors = f" ({row['errors']} errors)" if row.get("errors") else ""
+        if row.get("events") is not None:
+            errors += f" ({row['events']:,} events, {row.get('calendars', '?')} calendars)"
         lines.append(
             f"| {row['scenario']} | {row['case']}{errors} | {row.get('user', '')} "
             f"| {_fmt(row.get('p50_ms'))} | {_fmt(row.get('p95_ms'))} | {_fmt(row.get('p99_ms'))} "
@@ -159,7 +162,14 @@ def render(entries: list[dict[str, Any]], notes: str = "") -> str:
         )
         parts.append(
             f"- dataset: {_fmt(dataset.get('accounts'))} accounts, "
-            f"{_fmt(dataset.get('contacts'))} contacts, {_fmt(dataset.get('users'))} users "
+            f"{_fmt(dataset.get('contacts'))} contacts, "
+            + (
+                f"{_fmt(dataset.get('activities'))} activities, "
+                f"{_fmt(dataset.get('follow_ups'))} follow-ups, "
+                if dataset.get("activities") is not None
+                else ""
+            )
+            + f"{_fmt(dataset.get('users'))} users "
             f"(seed {dataset.get('seed')}; generator "
             f"{_fmt(dataset.get('generated_rows_per_second'))} rows/s)\n"
             f"- machine: {machine.get('cpu')} x {machine.get('cores')} cores, load average at "
@@ -169,7 +179,7 @@ def render(entries: list[dict[str, Any]], notes: str = "") -> str:
             f"(files: {', '.join(entry['files'][-3:])})\n"
         )
         rows = list(entry["rows"].values())
-        request_rows = [r for r in rows if r["scenario"] in ("list", "search", "detail")]
+        request_rows = [r for r in rows if r["scenario"] in REQUEST_SCENARIOS]
         other_rows = [r for r in rows if r["scenario"] in ("mixed", "import", "dupscan")]
         if request_rows:
             parts.append("\n".join(_request_table(request_rows)) + "\n")

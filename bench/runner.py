@@ -27,7 +27,9 @@ from bench import scenarios
 
 BENCH_DIR = Path(__file__).resolve().parent
 OUT_DIR = BENCH_DIR / "out"
-ALL_SCENARIOS = ["list", "search", "detail", "import", "dupscan", "mixed"]
+ALL_SCENARIOS = [
+    "list", "search", "detail", "calendar", "activities", "import", "dupscan", "mixed",
+]  # fmt: skip
 
 
 def _log(message: str) -> None:
@@ -66,6 +68,7 @@ def git_commit() -> str:
 
 def dataset_info() -> dict[str, Any]:
     from bench.generate import SIZES, read_dataset_marker
+    from guanxi.activities.models import Activity, FollowUp
     from guanxi.core.models import User
     from guanxi.customers.models import Account, Contact
 
@@ -79,6 +82,8 @@ def dataset_info() -> dict[str, Any]:
         "seed": marker.get("seed"),
         "accounts": accounts,
         "contacts": Contact.all_objects.count(),
+        "activities": Activity.all_objects.count(),
+        "follow_ups": FollowUp.all_objects.count(),
         "users": User.objects.count(),
         "generated_rows_per_second": marker.get("rows_per_second"),
     }

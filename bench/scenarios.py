@@ -9,6 +9,7 @@ the framework, serialisers and templates add on top of the database.
 
 from __future__ import annotations
 
+import datetime
 import math
 import statistics
 import time
@@ -21,6 +22,9 @@ TARGETS: dict[str, dict[str, Any]] = {
     "list": {"metric": "p95_ms", "op": "<", "value": 50.0, "text": "p95 < 50 ms"},
     "search": {"metric": "p95_ms", "op": "<", "value": 100.0, "text": "p95 < 100 ms"},
     "detail": {"metric": "p95_ms", "op": "<", "value": 150.0, "text": "p95 < 150 ms"},
+    # The calendar range query and "my activities" are lists: the list target.
+    "calendar": {"metric": "p95_ms", "op": "<", "value": 50.0, "text": "p95 < 50 ms"},
+    "activities": {"metric": "p95_ms", "op": "<", "value": 50.0, "text": "p95 < 50 ms"},
     "mixed": {
         "metric": "requests_per_second",
         "op": ">=",
@@ -76,6 +80,10 @@ class Case:
     # Picks the page's main statement among the captured SQL (lower-cased text).
     main_query: Callable[[str], bool] = field(default=lambda sql: True)
     note: str = ""
+    # Facts about the case for the JSON (e.g. the calendar's month and users).
+    extra: dict[str, Any] = field(default_factory=dict)
+    # Reads figures off a response (e.g. how many events came back) into the JSON.
+    inspect: Callable[[Any], dict[str, Any]] | None = None
 
 
 # --- who runs the scenarios ------------------------------------------------------------------
@@ -275,10 +283,139 @@ def detail_cases(role: str, user) -> list[Case]:
     ]
 
 
+# --- activities: the calendar month and "my activities" --------------------------------------
+CALENDAR_EVENTS_WANTED = 5000  # the issue: "a month with 5,000 visible events"
+
+
+def _is_calendar_query(sql: str) -> bool:
+    return 'from "activities_activity"' in sql and " order by " in sql and "count(" not in sql
+
+
+def _is_activity_page_query(sql: str) -> bool:
+    return 'from "activities_activity"' in sql and " limit " in sql and "count(" not in sql
+
+
+def calendar_month() -> tuple[datetime.date, datetime.date]:
+    """The month the dataset's users look at: the last whole month before its "now" (the
+    generator's `until`), [first day, first day of the next month)."""
+    from bench.generate import UNTIL_DEFAULT, read_dataset_marker
+
+    until = read_dataset_marker().get("until")
+    now = datetime.date.fromisoformat(until) if until else UNTIL_DEFAULT
+    last = now - datetime.timedelta(days=1)
+    first = last.replace(day=1)
+    return first, (first + datetime.timedelta(days=32)).replace(day=1)
+
+
+def calendar_user_ids(
+    role: str, user, first: datetime.date, after: datetime.date, wanted: int
+) -> tuple[list[int], int]:
+    """Whose calendars to overlay: a rep their own; a manager and an administrator as many of
+    the calendars they may open (busiest first) as make about `wanted` events that month.
+    Answers (user ids, their activities that month by owner)."""
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from guanxi.activities.models import Activity
+
+    start = timezone.make_aware(datetime.datetime.combine(first, datetime.time(0)))
+    end = timezone.make_aware(datetime.datetime.combine(after, datetime.time(0)))
+    month = Activity.all_objects.filter(
+        is_deleted=False, start_at__gte=start, start_at__lt=end
+    ).exclude(status="cancelled")
+    if role.startswith("rep"):
+        return [user.pk], month.filter(owner_id=user.pk).count()
+    try:
+        from guanxi.activities.calendar import calendar_users_visible_to
+
+        allowed = set(calendar_users_visible_to(user).values_list("pk", flat=True))
+    except ImportError:  # the calendar module is not there: whoever the user sees
+        allowed = None
+    per_owner = sorted(
+        (
+            (row["n"], row["owner_id"])
+            for row in month.values("owner_id").annotate(n=Count("id")).order_by()
+            if row["owner_id"] and (allowed is None or row["owner_id"] in allowed)
+        ),
+        reverse=True,
+    )
+    chosen, total = [], 0
+    for count, owner_id in per_owner:
+        if total >= wanted * 0.95:
+            break
+        if total + count <= wanted * 1.05 or not chosen:
+            chosen.append(owner_id)
+            total += count
+    return sorted(chosen) or [user.pk], total
+
+
+def _count_events(response) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError:
+        return {"events": None}
+    if isinstance(data, dict):
+        data = data.get("results") or data.get("events") or []
+    return {
+        "events": len(data),
+        "busy_events": sum(1 for event in data if isinstance(event, dict) and event.get("busy")),
+    }
+
+
+def calendar_cases(role: str, user) -> list[Case]:
+    """The calendar range query for a month (`/api/v1/activities/calendar/`)."""
+    first, after = calendar_month()
+    users, owned = calendar_user_ids(role, user, first, after, CALENDAR_EVENTS_WANTED)
+    url = (
+        f"/api/v1/activities/calendar/?start={first.isoformat()}&end={after.isoformat()}"
+        f"&users={','.join(str(pk) for pk in users)}"
+    )
+    return [
+        Case(
+            "calendar",
+            "calendar_month_api",
+            role,
+            [url],
+            _is_calendar_query,
+            note=f"{first:%Y-%m}, {len(users)} calendars",
+            extra={
+                "month": f"{first:%Y-%m}",
+                "calendars": len(users),
+                "owned_events_in_month": owned,
+            },
+            inspect=_count_events,
+        )
+    ]
+
+
+def activities_cases(role: str, user) -> list[Case]:
+    """ "My activities": the API list (newest first, and open ones by due time) and the HTML
+    page when it is routed."""
+    from django.urls import NoReverseMatch, reverse
+
+    cases = [
+        Case("activities", "activities_list_api", role, ["/api/v1/activities/"],
+             _is_activity_page_query),
+        Case("activities", "activities_open_by_due_api", role,
+             ["/api/v1/activities/?status=open&ordering=due_at"], _is_activity_page_query),
+    ]  # fmt: skip
+    try:
+        index = reverse("activities:index")
+    except NoReverseMatch:
+        index = None
+    if index:
+        cases.insert(
+            0, Case("activities", "activities_list_html", role, [index], _is_activity_page_query)
+        )
+    return cases
+
+
 CASE_BUILDERS: dict[str, Callable[[str, Any], list[Case]]] = {
     "list": list_cases,
     "search": search_cases,
     "detail": detail_cases,
+    "calendar": calendar_cases,
+    "activities": activities_cases,
 }
 
 
@@ -326,10 +463,10 @@ def run_case(case: Case, user, *, iterations: int, warmup: int, capture: int = 3
         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
     wall = time.perf_counter() - wall_started
 
-    query_counts, db_ms, main_sql = [], [], None
+    query_counts, db_ms, main_sql, response = [], [], None, None
     for i in range(max(1, capture)):
         with CaptureQueriesContext(connection) as captured:
-            client.get(urls[i % len(urls)])
+            response = client.get(urls[i % len(urls)])
         query_counts.append(len(captured.captured_queries))
         db_ms.append(sum(float(q["time"]) * 1000 for q in captured.captured_queries))
         if main_sql is None:
@@ -359,6 +496,9 @@ def run_case(case: Case, user, *, iterations: int, warmup: int, capture: int = 3
     }
     if case.note:
         result["queries_sample"] = case.note
+    result.update(case.extra)
+    if case.inspect is not None and response is not None:
+        result.update(case.inspect(response))
     if main_sql:
         floor = _time_sql(main_sql, max(3, min(iterations, 50)))
         floor_p50 = percentile(floor, 50)

@@ -36,3 +36,7 @@ register_search(
     title=lambda follow_up: follow_up.content[:80],
     fields=["content", "reaction_note"],
 )
+
+from guanxi.activities import api_calendar  # noqa: E402,F401  (the calendar range query)
+from guanxi.activities import hooks_home  # noqa: E402,F401  (the cards of "My work today")
+from guanxi.activities import hooks_customers  # noqa: E402,F401  (customer pages, groups)

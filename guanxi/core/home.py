@@ -8,7 +8,14 @@ show for this user) or a dict with:
 - ``context``: the context for that template (the request is available to it);
 - optionally ``url`` (a "see all" link) and ``order`` (smaller comes first).
 
-The callable does its own reads through selectors, starting from the user's data scope.
+The callable does its own reads through selectors, starting from the user's data scope,
+with a bounded number of queries (a page of rows and a count), and renders its own empty state.
+
+This registry is the slot for every module's "today" items: activities register what is
+due today (follow-up tasks included), overdue activities, today's meetings and visits and
+unread reminders (`guanxi.activities.hooks_home`); later modules add theirs the same way,
+e.g. sales its payments due and service its tickets near an SLA breach, without core
+knowing about them.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ MODULES = [
     ("customers:contact_list", _("Contacts"), "bi-person-lines-fill"),
     ("customers:group_list", _("Customer groups"), "bi-collection"),
     ("activities:index", _("Activities"), "bi-calendar-check"),
+    ("activities:calendar", _("Calendar"), "bi-calendar3"),
     ("leads:index", _("Leads"), "bi-funnel"),
     ("marketing:index", _("Marketing"), "bi-megaphone"),
     ("sales:index", _("Sales"), "bi-graph-up-arrow"),

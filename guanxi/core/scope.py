@@ -230,7 +230,8 @@ def scope_q(user: User, model: type[models.Model], action: str = "view") -> Q:
     if subordinates:
         q |= Q(owner_id__in=sorted(subordinates))
     pool_rule = _pool_rules.get(model_label(model))
-    if pool_rule is not None:
+    # Pool members see pool records; they change them only by claiming them first.
+    if pool_rule is not None and action == "view":
         q |= Q(owner__isnull=True) & pool_rule(user, model)
     for rule in _scope_rules.get(model_label(model), ()):
         extra = rule(user, model, action)

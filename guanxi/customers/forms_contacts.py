@@ -296,6 +296,8 @@ OPERATOR_LABELS = {
     "isnull": _("is empty"),
     "has": _("has tag"),
     "has_not": _("does not have tag"),
+    "since": _("at least once since"),
+    "not_since": _("not since"),
 }
 OPERATOR_ORDER = list(OPERATOR_LABELS)
 

@@ -49,3 +49,26 @@ def render_sections(*, account: models.Model, user) -> list[dict]:
         }
         for section in account_sections()
     ]
+
+
+# --- the contact page ------------------------------------------------------------------------
+# Sections of the contact page work the same way; their `context` is called with
+# (*, contact, user). The activities app adds its open activities, history and follow-ups.
+_contact_sections: dict[str, AccountSection] = {}
+
+
+def register_contact_section(section: AccountSection) -> None:
+    _contact_sections[section.key] = section
+
+
+def render_contact_sections(*, contact: models.Model, user) -> list[dict]:
+    return [
+        {
+            "key": section.key,
+            "title": section.title,
+            "template": section.template,
+            "column": section.column,
+            "context": section.context(contact=contact, user=user),
+        }
+        for section in sorted(_contact_sections.values(), key=lambda s: (s.order, s.key))
+    ]

@@ -62,7 +62,11 @@ from guanxi.customers.models import (
     MembershipLevel,
     PointsEntry,
 )
-from guanxi.customers.sections import AccountSection, register_account_section
+from guanxi.customers.sections import (
+    AccountSection,
+    register_account_section,
+    render_contact_sections,
+)
 from guanxi.customers.selectors import account_contacts, group_members
 
 MEMBER_COUNT_CAP = 10_000
@@ -284,6 +288,7 @@ class ContactDetailView(RecordDetailView):
         user = self.request.user
         context.update(contact_panels(contact=record, user=user))
         context["can_link"] = context["can_edit"] and can(user, AccountContact, "add")
+        context["contact_sections"] = render_contact_sections(contact=record, user=user)
         _history_points(context.get("feed") or [], user)
         return context
 

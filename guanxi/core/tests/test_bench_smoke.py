@@ -2,6 +2,7 @@
 every constraint satisfied, and the list scenario produces the expected JSON. No timing is
 asserted here: performance is measured by `python -m bench run`, never by the test suite."""
 
+import datetime
 import json
 
 import pytest
@@ -121,3 +122,108 @@ def test_list_scenario_answers_the_expected_json(toy, tmp_path):
 
     text = report.render(report.latest_per_dataset([{**document, "_file": "test.json"}]))
     assert "list_html" in text and "p95 < 50 ms" in text
+
+
+def test_toy_activities_look_service_made(toy):
+    """Five activities and two follow-ups per account, with the columns the activities
+    services keep (bench/gen_activities.py)."""
+    from django.db.models import Max
+    from django.utils import timezone
+
+    from bench.gen_activities import ACTIVITIES_PER_ACCOUNT, FOLLOW_UPS_PER_ACCOUNT
+    from guanxi.activities.models import Activity, ActivityAssignee, FollowUp
+
+    assert toy["rows"]["activities_activity"] == 60 * ACTIVITIES_PER_ACCOUNT
+    assert Activity.objects.count() == 60 * ACTIVITIES_PER_ACCOUNT
+    assert FollowUp.objects.count() == 60 * FOLLOW_UPS_PER_ACCOUNT
+    account_type = ContentType.objects.get_for_model(Account)
+    contact_type = ContentType.objects.get_for_model(Contact)
+    accounts = {account.pk: account for account in Account.objects.all()}
+    # The dataset's "now", as the generator reckons it.
+    now = timezone.make_aware(
+        datetime.datetime.combine(generate.UNTIL_DEFAULT, datetime.time(0)),
+        timezone.get_default_timezone(),
+    )
+    kinds, statuses = set(), set()
+    for activity in Activity.objects.select_related("owner"):
+        account = accounts[activity.account_id]
+        assert activity.owner_id == account.owner_id
+        assert activity.department_id == activity.owner.department_id
+        assert activity.due_at == (activity.end_at or activity.start_at)
+        if activity.regarding_type_id == account_type.pk:
+            assert activity.regarding_id == account.pk
+            assert activity.contact_id == account.person_id
+        else:
+            assert activity.regarding_type_id == contact_type.pk
+            assert activity.contact_id == activity.regarding_id
+            assert AccountContact.objects.filter(
+                account=account, contact_id=activity.regarding_id
+            ).exists()
+        if activity.due_at > now:
+            assert activity.status != "done"
+        if activity.status == "done":
+            assert activity.completed_at is not None
+        kinds.add(activity.kind)
+        statuses.add(activity.status)
+    assert {"call", "task", "visit", "meeting"} <= kinds
+    assert {"open", "done"} <= statuses
+    assert ActivityAssignee.objects.exists() or Activity.objects.count() < 100
+    # Follow-ups: the next date made a task on that date; the customer carries the newest
+    # follow-up's dates, as follow_up_create keeps them.
+    for follow_up in FollowUp.objects.exclude(next_activity=None).select_related("next_activity"):
+        assert follow_up.next_activity.start_at == follow_up.next_follow_up_at
+        assert follow_up.next_activity.regarding_id == follow_up.regarding_id
+        assert follow_up.followed_up_at < now
+    newest = FollowUp.objects.values("account_id").annotate(last=Max("followed_up_at"))
+    assert len(newest) == 60
+    for row in newest:
+        account = Account.objects.get(pk=row["account_id"])
+        latest = FollowUp.objects.filter(account=account).order_by("-followed_up_at").first()
+        assert account.last_followed_up_at == row["last"]
+        assert account.next_follow_up_at == latest.next_follow_up_at
+    # Searchable and in the history like service-made records.
+    activity_type = ContentType.objects.get_for_model(Activity)
+    assert (
+        SearchEntry.objects.filter(content_type=activity_type).count() == Activity.objects.count()
+    )
+    assert ChangeRecord.objects.filter(content_type=activity_type, action="create").count() == (
+        Activity.objects.count()
+    )
+    # The explicit ids leave the table usable by the services.
+    from guanxi.activities.services import activity_create
+
+    owner = Activity.objects.first().owner
+    made = activity_create(actor=owner, data={"subject": "after the generator", "start_at": now})
+    assert made.pk > Activity.objects.exclude(pk=made.pk).aggregate(top=Max("pk"))["top"]
+
+
+def test_calendar_and_activities_scenarios_answer_the_expected_json(toy):
+    document = runner.run(
+        scenario_names=["calendar", "activities"],
+        roles=["rep", "admin"],
+        iterations=2,
+        warmup=0,
+        write=False,
+        cases=["calendar_month_api", "activities_list_api"],
+    )
+    results = document["results"]
+    assert {(row["case"], row["user"]) for row in results} == {
+        ("calendar_month_api", "rep"),
+        ("calendar_month_api", "admin"),
+        ("activities_list_api", "rep"),
+        ("activities_list_api", "admin"),
+    }
+    for row in results:
+        assert row["status_counts"] == {"200": 2}, row
+        assert row["target"] == scenarios.TARGETS["list"]["text"]
+        assert "activities_activity" in row["floor_sql"]
+    calendar = {row["user"]: row for row in results if row["case"] == "calendar_month_api"}
+    assert calendar["rep"]["calendars"] == 1
+    assert calendar["rep"]["month"] == "2026-10"
+    # Every event the admin's overlay shows is counted; a month of the toy's activities.
+    assert calendar["admin"]["events"] > 0
+    assert calendar["admin"]["events"] >= calendar["admin"]["owned_events_in_month"]
+    from bench import report
+
+    text = report.render(report.latest_per_dataset([{**document, "_file": "test.json"}]))
+    assert "calendar_month_api" in text and "events" in text

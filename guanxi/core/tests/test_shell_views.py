@@ -246,7 +246,8 @@ def test_admin_menu_only_for_administrators(client, org, rf):
 # --- Home -----------------------------------------------------------------------------------
 
 
-def test_home_shows_an_empty_state_without_widgets(client, org):
+def test_home_shows_an_empty_state_without_widgets(client, org, monkeypatch):
+    monkeypatch.setattr("guanxi.core.home._widgets", [])
     signed_in(client, org.rep1)
     body = client.get(reverse("home")).content.decode()
     assert "Nothing to do today yet." in body

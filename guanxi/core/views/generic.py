@@ -190,7 +190,15 @@ class RecordListView(RegistrationMixin, View):
         if sort_name in sortable:
             descending = sort.startswith("-")
             expression = sortable[sort_name]
-            order = [f"-{expression}" if descending else expression, "-pk" if descending else "pk"]
+            if isinstance(expression, str):
+                key = f"-{expression}" if descending else expression
+            else:  # an expression (e.g. a computed date): NULLs last either way
+                key = (
+                    expression.desc(nulls_last=True)
+                    if descending
+                    else expression.asc(nulls_last=True)
+                )
+            order = [key, "-pk" if descending else "pk"]
         else:
             sort = ""
             default = reg.default_sort

@@ -35,6 +35,16 @@ def register_lead_created_hook(fn: Callable[..., None]) -> None:
         _after_create_hooks.append(fn)
 
 
+# Called after a lead is edited through `lead_update` (e.g. to rescore its profile):
+# fn(*, lead, actor) -> None.
+_after_update_hooks: list[Callable[..., None]] = []
+
+
+def register_lead_updated_hook(fn: Callable[..., None]) -> None:
+    if fn not in _after_update_hooks:
+        _after_update_hooks.append(fn)
+
+
 def normalise_contact_points(data: dict[str, Any]) -> dict[str, Any]:
     data = dict(data)
     errors: dict[str, list[str]] = {}
@@ -137,6 +147,8 @@ def lead_update(
             actor=actor,
         )
     duplicate_keys_refresh(lead)
+    for hook in _after_update_hooks:
+        hook(lead=lead, actor=actor)
     return lead
 
 

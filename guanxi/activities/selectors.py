@@ -1,0 +1,260 @@
+"""Reads of activities and follow-up records. Every one starts from the user's data scope
+and loads what a page shows in a fixed number of queries, whatever the number of rows."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+
+from guanxi.activities.models import (
+    ACTIVITY_TYPE_PICKLIST,
+    FOLLOW_UP_CHANNEL_PICKLIST,
+    Activity,
+    ActivityAssignee,
+    ActivityStatus,
+    FollowUp,
+)
+from guanxi.activities.services import week_bounds
+from guanxi.core.models import PicklistOption, User
+from guanxi.core.scope import subordinate_ids
+
+# Periods and statuses of the "my activities" filters.
+PERIODS = ("today", "week", "overdue")
+STATUSES = ("open", "done", "cancelled")
+SORTS = ("due", "-due")
+
+
+# --- picklists -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class KindOption:
+    value: str
+    label: str
+    icon: str
+    color: str
+
+
+def activity_kinds(*, include_inactive: bool = False) -> dict[str, KindOption]:
+    """The activity types by value, in their order, with icon and colour (one query)."""
+    options = PicklistOption.objects.filter(picklist__code=ACTIVITY_TYPE_PICKLIST)
+    if not include_inactive:
+        options = options.filter(is_active=True)
+    return {
+        option.value: KindOption(
+            value=option.value,
+            label=option.label,
+            icon=option.icon or "bi-check2-square",
+            color=option.color or "#6c757d",
+        )
+        for option in options.order_by("sort_order", "id")
+    }
+
+
+def follow_up_channels() -> list[tuple[str, str]]:
+    """(value, label) of the active follow-up channels, in their order."""
+    return [
+        (option.value, option.label)
+        for option in PicklistOption.objects.filter(
+            picklist__code=FOLLOW_UP_CHANNEL_PICKLIST, is_active=True
+        ).order_by("sort_order", "id")
+    ]
+
+
+def kind_display(kind: str, kinds: dict[str, KindOption]) -> KindOption:
+    """The option of a type (a deactivated or unknown one shows as itself, like a task)."""
+    return kinds.get(kind) or KindOption(value=kind, label=kind, icon="bi-check2-square", color="")
+
+
+# --- rows -------------------------------------------------------------------------------------
+def _with_assignees(queryset: QuerySet[Activity]) -> QuerySet[Activity]:
+    return queryset.select_related("owner", "account", "contact").prefetch_related(
+        Prefetch(
+            "assignees",
+            queryset=User.objects.only("pk", "username", "display_name", "first_name", "last_name"),
+        )
+    )
+
+
+def decorate_activities(activities: list[Activity], *, user: User) -> list[Activity]:
+    """What a row shows beyond the columns, for the whole page at once (two queries):
+    the type's icon and label, whether the user may act on it, whether it is overdue, and
+    a private activity of someone else shows only as "busy"."""
+    if not activities:
+        return activities
+    kinds = activity_kinds(include_inactive=True)
+    editable = set(
+        Activity.objects.editable_by(user)
+        .filter(pk__in=[activity.pk for activity in activities])
+        .values_list("pk", flat=True)
+    )
+    now = timezone.now()
+    for activity in activities:
+        activity.gx_kind = kind_display(activity.kind, kinds)
+        activity.gx_editable = activity.pk in editable
+        activity.gx_overdue = activity.status == ActivityStatus.OPEN and activity.due_at < now
+        assignee_ids = {assignee.pk for assignee in activity.assignees.all()}
+        activity.gx_hidden = (
+            activity.is_private and activity.owner_id != user.pk and user.pk not in assignee_ids
+        )
+    return activities
+
+
+# --- "my activities" --------------------------------------------------------------------------
+@dataclass
+class ActivityFilters:
+    period: str = ""  # today / week / overdue / "" (any time)
+    status: str = "open"  # open / done / cancelled / "" (any)
+    kind: str = ""
+    owner: int | None = None  # someone below the user (managers), else the user's own
+    sort: str = "due"
+
+    @classmethod
+    def from_params(cls, params) -> ActivityFilters:
+        period = params.get("period", "")
+        status = params.get("status", "open")
+        sort = params.get("sort", "due")
+        try:
+            owner = int(params.get("owner") or 0) or None
+        except (TypeError, ValueError):
+            owner = None
+        return cls(
+            period=period if period in PERIODS else "",
+            status=status if status in STATUSES else "",
+            kind=(params.get("kind") or "")[:50],
+            owner=owner,
+            sort=sort if sort in SORTS else "due",
+        )
+
+
+def owners_below(user: User) -> QuerySet[User]:
+    """The people whose activities the user may list besides their own (a manager's team)."""
+    return User.objects.filter(pk__in=subordinate_ids(user), is_active=True).order_by(
+        "display_name", "username"
+    )
+
+
+def my_activities(*, user: User, filters: ActivityFilters | None = None) -> QuerySet[Activity]:
+    """The user's own and assigned activities (or, for a manager, one subordinate's), in the
+    user's scope, filtered and sorted by due time."""
+    filters = filters or ActivityFilters()
+    activities = Activity.objects.visible_to(user)
+    if filters.owner and filters.owner != user.pk and filters.owner in subordinate_ids(user):
+        person = filters.owner
+    else:
+        person = user.pk
+    assigned = ActivityAssignee.objects.filter(user_id=person, activity_id=OuterRef("pk"))
+    activities = activities.filter(Q(owner_id=person) | Q(Exists(assigned)))
+    now = timezone.now()
+    if filters.period == "today":
+        start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+        activities = activities.filter(
+            due_at__gte=start, due_at__lt=start + datetime.timedelta(days=1)
+        )
+    elif filters.period == "week":
+        start, end = week_bounds(now)
+        activities = activities.filter(due_at__gte=start, due_at__lt=end)
+    elif filters.period == "overdue":
+        activities = activities.filter(status=ActivityStatus.OPEN, due_at__lt=now)
+    if filters.status:
+        activities = activities.filter(status=filters.status)
+    if filters.kind:
+        activities = activities.filter(kind=filters.kind)
+    order = ["due_at", "pk"] if filters.sort == "due" else ["-due_at", "-pk"]
+    return _with_assignees(activities.order_by(*order))
+
+
+# --- a customer's activities -------------------------------------------------------------------
+def _regarding_q(record: models.Model) -> Q:
+    """Activities / follow-ups concerning a record: an account's or contact's include those
+    regarding its deals, leads and people (kept in the account / contact columns)."""
+    from guanxi.customers.models import Account, Contact
+
+    if isinstance(record, Account):
+        return Q(account_id=record.pk)
+    if isinstance(record, Contact):
+        return Q(contact_id=record.pk)
+    return Q(
+        regarding_type=ContentType.objects.get_for_model(type(record)), regarding_id=record.pk
+    )
+
+
+def open_activities(*, record: models.Model, user: User, limit: int = 50) -> list[Activity]:
+    """The record's open activities the user may see, soonest due first."""
+    activities = (
+        Activity.objects.visible_to(user)
+        .filter(_regarding_q(record), status=ActivityStatus.OPEN)
+        .order_by("due_at", "pk")
+    )
+    return decorate_activities(list(_with_assignees(activities)[:limit]), user=user)
+
+
+def activity_history(*, record: models.Model, user: User, limit: int = 20) -> list[Activity]:
+    """The record's done and cancelled activities, latest first."""
+    activities = (
+        Activity.objects.visible_to(user)
+        .filter(_regarding_q(record))
+        .exclude(status=ActivityStatus.OPEN)
+        .order_by("-due_at", "-pk")
+    )
+    return decorate_activities(list(_with_assignees(activities)[:limit]), user=user)
+
+
+def follow_ups(*, record: models.Model, user: User, limit: int = 20) -> list[FollowUp]:
+    """The record's follow-up records, latest first, with channel labels."""
+    channels = {
+        option.value: option.label
+        for option in PicklistOption.objects.filter(picklist__code=FOLLOW_UP_CHANNEL_PICKLIST)
+    }
+    records = list(
+        FollowUp.objects.visible_to(user)
+        .filter(_regarding_q(record))
+        .select_related("owner", "next_activity")
+        .order_by("-followed_up_at", "-pk")[:limit]
+    )
+    for follow_up in records:
+        follow_up.gx_channel = channels.get(follow_up.channel) or follow_up.channel
+    return records
+
+
+# --- dynamic groups ----------------------------------------------------------------------------
+def parse_since(value: Any) -> datetime.datetime:
+    """A group condition's value: a date (2025-03-01) or a number of days ago (30)."""
+    text = str(value if value is not None else "").strip()
+    if text.isdigit():
+        moment = timezone.localtime() - datetime.timedelta(days=int(text))
+        return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    day = None
+    try:
+        day = parse_date(text)
+    except ValueError:
+        day = None
+    if day is None:
+        raise ValidationError(
+            _("Give a date (2025-03-01) or a number of days for the activity condition.")
+        )
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def had_activity_since(moment: datetime.datetime) -> Q:
+    """Accounts with a (not deleted) activity starting or a follow-up logged at or after
+    `moment`, as one EXISTS filter on the account list."""
+    activity = Activity.all_objects.filter(
+        account_id=OuterRef("pk"), is_deleted=False, start_at__gte=moment
+    )
+    follow_up = FollowUp.all_objects.filter(
+        account_id=OuterRef("pk"), is_deleted=False, followed_up_at__gte=moment
+    )
+    return Q(Exists(activity)) | Q(Exists(follow_up))
+
+
+def activity_condition(op: str, value: Any) -> Q:
+    condition = had_activity_since(parse_since(value))
+    return condition if op == "since" else ~condition
