@@ -496,7 +496,7 @@ def run(
         prepare_database()  # the code may have moved on since the dataset was generated
     meta = run_meta()
     results: list[dict[str, Any]] = []
-    if any(name in scenario_names for name in ("list", "detail", "mixed")):
+    if any(name in scenario_names for name in ("list", "detail", "activities", "mixed")):
         from django.conf import settings
 
         if not (settings.DEBUG or getattr(settings, "TESTING", False)):

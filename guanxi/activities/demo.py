@@ -44,7 +44,12 @@ PRIORITIES = [("normal", 60), ("high", 20), ("low", 12), ("urgent", 8)]
 # Subjects per kind: Chinese for the Chinese-speaking team, English for the others.
 SUBJECTS = {
     "zh": {
-        "call": ["电话回访：{name}", "确认{name}的采购需求", "跟进{name}报价反馈", "催收{name}回款"],
+        "call": [
+            "电话回访：{name}",
+            "确认{name}的采购需求",
+            "跟进{name}报价反馈",
+            "催收{name}回款",
+        ],
         "visit": ["拜访{name}", "上门演示：{name}", "{name}现场调研", "陪同技术拜访{name}"],
         "meeting": ["{name}方案交流会", "与{name}商务谈判", "{name}项目启动会", "{name}季度回顾"],
         "task": ["准备{name}报价单", "整理{name}合同条款", "给{name}寄送样品", "更新{name}资料"],
@@ -64,7 +69,11 @@ SUBJECTS = {
 }
 INTERNAL_SUBJECTS = {
     "zh": ["整理本周客户拜访记录", "提交月度销售预测", "准备部门周报", "更新客户分级表"],
-    "en": ["Write up this week's visits", "Submit the monthly forecast", "Prepare the weekly report"],
+    "en": [
+        "Write up this week's visits",
+        "Submit the monthly forecast",
+        "Prepare the weekly report",
+    ],
 }
 OUTCOMES = {
     "zh": [
@@ -185,7 +194,7 @@ def load_demo_data(*, demo, verbosity: int = 1) -> None:
     now = timezone.now()
     plan = _Plan()
     with transaction.atomic():
-        _team_meetings(demo, rng, now, plan, weeks=len(accounts) >= 50)
+        _team_meetings(demo, rng, now, plan, full=len(accounts) >= 50)
         _customer_activities(demo, accounts, rng, now, plan)
         _follow_ups(accounts, rng, now, plan)
         _bookkeeping(owner_ids | {u.pk for u in demo.users.values()}, rng, now)
@@ -196,13 +205,13 @@ def load_demo_data(*, demo, verbosity: int = 1) -> None:
     )
 
 
-def _team_meetings(demo, rng: random.Random, now, plan: _Plan, *, weeks: bool) -> None:
+def _team_meetings(demo, rng: random.Random, now, plan: _Plan, *, full: bool) -> None:
     """Weekly team meetings from three months ago to a month ahead; the past ones held.
     A small demo (the tests') gets one series, a full one all three."""
     from guanxi.activities.models import Activity
     from guanxi.activities.services import activity_complete, activity_create
 
-    meetings = TEAM_MEETINGS if weeks else TEAM_MEETINGS[:1]
+    meetings = TEAM_MEETINGS if full else TEAM_MEETINGS[:1]
     today = timezone.localdate(now)
     for subject, owner_name, assignee_names, weekday, hour, minute, minutes in meetings:
         owner = demo.users.get(owner_name)
@@ -285,7 +294,7 @@ def _customer_activities(demo, accounts, rng: random.Random, now, plan: _Plan) -
         owner = owners.get(account.owner_id) or account.owner
         language = _language(owner)
         kind = _pick(rng, KINDS)
-        length = dict((k, m) for k, _w, m in KINDS)[kind]
+        length = {k: m for k, _w, m in KINDS}[kind]
         day = today + datetime.timedelta(days=rng.randint(-PAST_DAYS, FUTURE_DAYS))
         start = _work_time(rng, day)
         end = start + datetime.timedelta(minutes=rng.randint(*length)) if length else None

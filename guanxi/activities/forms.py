@@ -111,6 +111,12 @@ class RegardingFieldsMixin:
     def add_regarding_fields(self, user, initial_record=None) -> None:
         accounts = Account.objects.visible_to(user) if user else Account.objects.none()
         contacts = Contact.objects.visible_to(user) if user else Contact.objects.none()
+        # What an activity already regards stays choosable (an assignee may not see the
+        # customer), so saving the form never drops it.
+        if isinstance(initial_record, Account):
+            accounts = (accounts | Account.objects.filter(pk=initial_record.pk)).distinct()
+        elif isinstance(initial_record, Contact):
+            contacts = (contacts | Contact.objects.filter(pk=initial_record.pk)).distinct()
         self.fields["regarding_account"] = forms.ModelChoiceField(
             label=_("account"),
             queryset=accounts,
@@ -138,9 +144,7 @@ class RegardingFieldsMixin:
         if self.cleaned_data.get("regarding_account") and self.cleaned_data.get(
             "regarding_contact"
         ):
-            self.add_error(
-                "regarding_contact", _("Choose an account or a contact, not both.")
-            )
+            self.add_error("regarding_contact", _("Choose an account or a contact, not both."))
 
 
 # --- the activity form -------------------------------------------------------------------------

@@ -181,9 +181,7 @@ def _regarding_q(record: models.Model) -> Q:
         return Q(account_id=record.pk)
     if isinstance(record, Contact):
         return Q(contact_id=record.pk)
-    return Q(
-        regarding_type=ContentType.objects.get_for_model(type(record)), regarding_id=record.pk
-    )
+    return Q(regarding_type=ContentType.objects.get_for_model(type(record)), regarding_id=record.pk)
 
 
 def open_activities(*, record: models.Model, user: User, limit: int = 50) -> list[Activity]:

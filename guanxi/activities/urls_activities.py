@@ -36,9 +36,7 @@ def _generic(registration) -> list:
 urlpatterns = [
     path("", views.MyActivitiesView.as_view(), name="index"),
     path("items/<int:pk>/complete/", views.CompleteView.as_view(), name="activity_complete"),
-    path(
-        "items/<int:pk>/reschedule/", views.RescheduleView.as_view(), name="activity_reschedule"
-    ),
+    path("items/<int:pk>/reschedule/", views.RescheduleView.as_view(), name="activity_reschedule"),
     path("items/<int:pk>/reassign/", views.ReassignView.as_view(), name="activity_reassign"),
     path("items/<int:pk>/cancel/", views.CancelView.as_view(), name="activity_cancel"),
     path("items/<int:pk>/reopen/", views.ReopenView.as_view(), name="activity_reopen"),

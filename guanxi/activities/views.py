@@ -180,9 +180,7 @@ class ActivityFilterSet(django_filters.FilterSet):
         label=gettext_lazy("status"), choices=ActivityStatus.choices
     )
     kind = django_filters.ChoiceFilter(label=gettext_lazy("type"), choices=_kind_choices)
-    priority = django_filters.ChoiceFilter(
-        label=gettext_lazy("priority"), choices=Priority.choices
-    )
+    priority = django_filters.ChoiceFilter(label=gettext_lazy("priority"), choices=Priority.choices)
     due = django_filters.DateFromToRangeFilter(field_name="due_at", label=gettext_lazy("due"))
 
     class Meta:
@@ -300,7 +298,8 @@ def forbidden(request, message: str | None = None) -> TemplateResponse:
 def with_message(response: HttpResponse, text: str, level: str = "success") -> HttpResponse:
     """Ask the page to show a toast (see static/js/guanxi.js)."""
     response["HX-Trigger"] = json.dumps(
-        {"showMessage": {"message": str(text), "level": level}}, ensure_ascii=False
+        # ASCII only: a header is latin-1, and \u escapes are still JSON.
+        {"showMessage": {"message": str(text), "level": level}}
     )
     return response
 
@@ -363,9 +362,7 @@ class UserFormMixin(generic.RecordFormMixin):
         if hasattr(response, "context_data"):
             response.context_data["next_url"] = safe_next(self.request, "")
             if record is None:
-                response.context_data["cancel_url"] = safe_next(
-                    self.request, self.reg.url("list")
-                )
+                response.context_data["cancel_url"] = safe_next(self.request, self.reg.url("list"))
         return response
 
     def redirect_to(self, url: str):
@@ -550,8 +547,8 @@ class ActivityActionView(LoginRequiredMixin, View):
                 messages.error(request, error)
             else:
                 messages.success(request, message)
-            default = activity_registration.url("detail", pk) if activity else reverse(
-                "activities:index"
+            default = (
+                activity_registration.url("detail", pk) if activity else reverse("activities:index")
             )
             return redirect(safe_next(request, default))
         if activity is None:  # given away to someone the user cannot follow

@@ -86,14 +86,16 @@ class DrillDown:
         return DrillDown(self.base, {**self.common, **common})
 
     def url(self, **params) -> str:
+        """An empty `status` is kept: it asks for every status (the list shows open ones
+        when none is given)."""
         if not self.base:
             return ""
-        query = {**self.common, **{k: v for k, v in params.items() if v not in (None, "")}}
-        return f"{self.base}?{urlencode(query)}"
+        given = {k: v for k, v in params.items() if v is not None and (v != "" or k == "status")}
+        return f"{self.base}?{urlencode({**self.common, **given})}"
 
     def by_status(self, **params) -> dict[str, str]:
         return {
-            "count": self.url(**params),
+            "count": self.url(status="", **params),
             "done": self.url(status="done", **params),
             "open": self.url(status="open", **params),
             "overdue": self.url(status="open", when="overdue", **params),
@@ -172,6 +174,11 @@ def _appointment_chart(rows: list[dict]) -> dict:
     }
 
 
+def _bucket_label(bucket: str, granularity: str) -> str:
+    """A short axis label: "11-23" for a day or a week (its Monday), "2026-11" for a month."""
+    return bucket[:7] if granularity == "month" else bucket[5:]
+
+
 def _decorate_rates(rows: list[dict], *keys: str) -> None:
     for row in rows:
         for key in keys:
@@ -209,7 +216,10 @@ def activity_statistics_view(request):
     _decorate_rates([appointments["totals"]], "show_rate")
     _decorate_rates(appointments["by_owner"], "show_rate")
     _decorate_rates(appointments["by_source"], "show_rate")
-    period_rows = [{**row, "label": row["bucket"]} for row in stats["by_period"]]
+    period_rows = [
+        {**row, "label": _bucket_label(row["bucket"], period.granularity)}
+        for row in stats["by_period"]
+    ]
     charts = {
         "kind": _kind_chart(stats["by_kind"]),
         "owner": _status_chart(stats["by_owner"]),

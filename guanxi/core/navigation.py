@@ -28,6 +28,7 @@ ADMIN_ENTRIES = [
     ("core:customfield_list", _("Custom fields"), "bi-input-cursor-text"),
     ("core:tag_list", _("Tags"), "bi-tags"),
     ("customers:duplicate_scans", _("Duplicates"), "bi-intersect"),
+    ("activities:settings", _("Activity settings"), "bi-calendar-check"),
     ("core:recycle_bin", _("Recycle bin"), "bi-trash"),
 ]
 

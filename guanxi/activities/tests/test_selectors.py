@@ -37,7 +37,9 @@ def test_my_activities_own_assigned_and_subordinates(org):
     make_activity(owner=org.rep2, label="other", actor=org.rep2)
     assert set(subjects(selectors.my_activities(user=org.rep1))) == {"own", "assigned"}
     # A manager may list a subordinate's; a peer asking for someone else gets their own.
-    as_manager = selectors.my_activities(user=org.manager, filters=ActivityFilters(owner=org.rep1.pk))
+    as_manager = selectors.my_activities(
+        user=org.manager, filters=ActivityFilters(owner=org.rep1.pk)
+    )
     assert set(subjects(as_manager)) == {"own", "assigned"}
     as_peer = selectors.my_activities(user=org.rep3, filters=ActivityFilters(owner=org.rep1.pk))
     assert subjects(as_peer) == []
@@ -51,12 +53,20 @@ def test_my_activities_own_assigned_and_subordinates(org):
 
 def test_periods(org):
     now = timezone.now()
-    make_activity(owner=org.rep1, label="late", actor=org.rep1, start_at=now - datetime.timedelta(hours=30))
-    make_activity(owner=org.rep1, label="soon", actor=org.rep1, start_at=now + datetime.timedelta(minutes=1))
-    make_activity(owner=org.rep1, label="later", actor=org.rep1, start_at=now + datetime.timedelta(days=30))
+    make_activity(
+        owner=org.rep1, label="late", actor=org.rep1, start_at=now - datetime.timedelta(hours=30)
+    )
+    make_activity(
+        owner=org.rep1, label="soon", actor=org.rep1, start_at=now + datetime.timedelta(minutes=1)
+    )
+    make_activity(
+        owner=org.rep1, label="later", actor=org.rep1, start_at=now + datetime.timedelta(days=30)
+    )
 
     def period(name):
-        return subjects(selectors.my_activities(user=org.rep1, filters=ActivityFilters(period=name)))
+        return subjects(
+            selectors.my_activities(user=org.rep1, filters=ActivityFilters(period=name))
+        )
 
     assert period("overdue") == ["late"]
     assert period("today") == ["soon"]
@@ -69,7 +79,9 @@ def test_periods(org):
 def test_customer_lists_by_account_and_contact(org):
     account = make_account(owner=org.rep1, label="Acme", actor=org.rep1)
     person = contact_create(actor=org.rep1, data={"name": "Han Meimei"}, account=account)
-    on_account = make_activity(owner=org.rep1, label="on account", actor=org.rep1, regarding=account)
+    on_account = make_activity(
+        owner=org.rep1, label="on account", actor=org.rep1, regarding=account
+    )
     make_activity(owner=org.rep1, label="on person", actor=org.rep1, regarding=person)
     done = make_activity(owner=org.rep1, label="done", actor=org.rep1, regarding=account)
     Activity.objects.filter(pk=done.pk).update(status=ActivityStatus.DONE)
@@ -86,7 +98,9 @@ def test_customer_lists_by_account_and_contact(org):
     assert row.gx_kind.label and row.gx_editable is True and row.gx_overdue is False
     # Someone who does not see the activities gets none.
     assert selectors.open_activities(record=account, user=org.rep3) == []
-    assert on_account.pk not in [a.pk for a in selectors.activity_history(record=account, user=org.rep1)]
+    assert on_account.pk not in [
+        a.pk for a in selectors.activity_history(record=account, user=org.rep1)
+    ]
 
 
 def test_decorate_marks_others_private_activities(org):
@@ -109,9 +123,7 @@ def test_follow_ups_with_channel_labels(org):
 
 
 def test_parse_since_and_the_group_condition(org):
-    assert selectors.parse_since("2025-03-01") == timezone.make_aware(
-        datetime.datetime(2025, 3, 1)
-    )
+    assert selectors.parse_since("2025-03-01") == timezone.make_aware(datetime.datetime(2025, 3, 1))
     thirty = selectors.parse_since("30")
     assert (timezone.localtime() - thirty).days in (30, 29)
     with pytest.raises(ValidationError):
@@ -123,7 +135,10 @@ def test_parse_since_and_the_group_condition(org):
     make_activity(owner=org.rep1, label="a", actor=org.rep1, regarding=active)
     follow_up_create(actor=org.rep1, regarding=followed, channel="wechat", content="hi")
     ancient = make_activity(
-        owner=org.rep1, label="ancient", actor=org.rep1, regarding=old,
+        owner=org.rep1,
+        label="ancient",
+        actor=org.rep1,
+        regarding=old,
         start_at=timezone.now() - datetime.timedelta(days=100),
     )
     deleted = make_activity(owner=org.rep1, label="deleted", actor=org.rep1, regarding=quiet)

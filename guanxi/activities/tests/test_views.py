@@ -127,14 +127,24 @@ def test_create_without_reminder_and_validation_errors(client, org):
     assert "end_at" in response.context["form"].errors  # the service's message, on the field
     response = client.post(
         CREATE,
-        {"kind": "task", "subject": "Repeat forever", "start_at": local_input(start),
-         "priority": "normal", "repeat": "daily"},
+        {
+            "kind": "task",
+            "subject": "Repeat forever",
+            "start_at": local_input(start),
+            "priority": "normal",
+            "repeat": "daily",
+        },
     )
     assert "repeat_until" in response.context["form"].errors
     response = client.post(
         CREATE,
-        {"kind": "task", "subject": "No reminder", "start_at": local_input(start),
-         "priority": "normal", "reminder_minutes": ""},
+        {
+            "kind": "task",
+            "subject": "No reminder",
+            "start_at": local_input(start),
+            "priority": "normal",
+            "reminder_minutes": "",
+        },
     )
     assert response.status_code == 302
     assert Activity.objects.get(subject="No reminder").reminder_at is None
@@ -146,8 +156,13 @@ def test_create_refuses_an_account_the_user_cannot_see(client, org):
     client.force_login(org.rep1)
     response = client.post(
         CREATE,
-        {"kind": "task", "subject": "Sneaky", "start_at": local_input(later()),
-         "priority": "normal", "regarding_account": hidden.pk},
+        {
+            "kind": "task",
+            "subject": "Sneaky",
+            "start_at": local_input(later()),
+            "priority": "normal",
+            "regarding_account": hidden.pk,
+        },
     )
     assert response.status_code == 200
     assert "regarding_account" in response.context["form"].errors
@@ -273,7 +288,8 @@ def test_reschedule_in_place(client, org):
     assert activity.start_at == new_start
     assert TimelineEntry.objects.filter(kind="activity_rescheduled").exists()
     bad = client.post(
-        action("reschedule", activity), {"version": activity.version, "start_at": "soon"},
+        action("reschedule", activity),
+        {"version": activity.version, "start_at": "soon"},
         headers=HTMX,
     )
     assert "gx-row-error" in bad.content.decode()
@@ -345,10 +361,25 @@ def test_cancel_reopen_check_in_and_appointment_outcome(client, org):
 # --- my activities ------------------------------------------------------------------------------
 def test_my_activities_lists_own_and_assigned_with_filters(client, org):
     now = timezone.now()
-    make_activity(owner=org.rep1, label="Due today", actor=org.rep1, start_at=now + datetime.timedelta(minutes=1))
-    make_activity(owner=org.rep1, label="Overdue call", actor=org.rep1, kind="call",
-                  start_at=now - datetime.timedelta(days=2))
-    make_activity(owner=org.rep1, label="Far future", actor=org.rep1, start_at=now + datetime.timedelta(days=40))
+    make_activity(
+        owner=org.rep1,
+        label="Due today",
+        actor=org.rep1,
+        start_at=now + datetime.timedelta(minutes=1),
+    )
+    make_activity(
+        owner=org.rep1,
+        label="Overdue call",
+        actor=org.rep1,
+        kind="call",
+        start_at=now - datetime.timedelta(days=2),
+    )
+    make_activity(
+        owner=org.rep1,
+        label="Far future",
+        actor=org.rep1,
+        start_at=now + datetime.timedelta(days=40),
+    )
     assigned = make_activity(owner=org.rep2, label="Assigned to me", actor=org.rep2)
     assigned.assignments.create(user=org.rep1)
     make_activity(owner=org.rep2, label="Not mine", actor=org.rep2)
@@ -371,7 +402,9 @@ def test_my_activities_lists_own_and_assigned_with_filters(client, org):
     assert subjects(status="done") == ["Finished"]
     assert subjects(kind="call") == ["Overdue call"]
     # htmx filtering answers only the results.
-    partial = client.get(INDEX, {"period": "today"}, headers={**HTMX, "HX-Target": "activity-results"})
+    partial = client.get(
+        INDEX, {"period": "today"}, headers={**HTMX, "HX-Target": "activity-results"}
+    )
     assert "<form" not in partial.content.decode().split("gx-activity-table")[0]
 
 
@@ -398,7 +431,10 @@ def test_my_activities_query_count_does_not_grow(client, org, django_assert_max_
         client.get(INDEX)
     for index in range(3, 20):
         activity = make_activity(
-            owner=org.rep1, label=f"A{index}", actor=org.rep1, regarding=account,
+            owner=org.rep1,
+            label=f"A{index}",
+            actor=org.rep1,
+            regarding=account,
             kind="visit" if index % 2 else "call",
         )
         activity.assignments.create(user=org.rep2)
@@ -478,9 +514,12 @@ def test_quick_follow_up_scope_and_permission(client, org):
     client.force_login(org.rep1)
     response = client.post(quick_url(hidden), {"channel": "phone", "content": "x"})
     assert response.status_code == 404
-    assert client.post(
-        reverse("activities:follow_up_quick", args=["core.user", org.rep1.pk]), {}
-    ).status_code == 404
+    assert (
+        client.post(
+            reverse("activities:follow_up_quick", args=["core.user", org.rep1.pk]), {}
+        ).status_code
+        == 404
+    )
     mine = account_of(org.rep1)
     client.force_login(org.read_only)
     assert client.post(quick_url(mine), {"channel": "phone", "content": "x"}).status_code == 403
@@ -509,12 +548,18 @@ def test_follow_up_form_create_edit_and_detail(client, org):
     assert "followed_up_at" not in client.get(edit).context["form"].fields
     client.post(
         edit,
-        {"channel": "visit", "content": "Visited the new plant", "reaction": "interested",
-         "version": follow_up.version},
+        {
+            "channel": "visit",
+            "content": "Visited the new plant",
+            "reaction": "interested",
+            "version": follow_up.version,
+        },
     )
     follow_up.refresh_from_db()
     assert follow_up.content == "Visited the new plant" and follow_up.reaction == "interested"
-    missing = client.post(reverse("activities:followup_create"), {"channel": "visit", "content": "x"})
+    missing = client.post(
+        reverse("activities:followup_create"), {"channel": "visit", "content": "x"}
+    )
     assert "regarding_account" in missing.context["form"].errors
     client.force_login(org.rep3)
     assert client.get(reverse("activities:followup_detail", args=[follow_up.pk])).status_code == 404
@@ -584,3 +629,58 @@ def test_bad_prefill_and_next_are_ignored(client, org):
     assert 'value="https://evil.example/"' not in response.content.decode()
     assert response.context["cancel_url"] == reverse("activities:activity_list")
     assert Account.objects.count() == 0
+
+
+def test_toast_header_carries_chinese_text():
+    from django.http import HttpResponse
+
+    from guanxi.activities.views import with_message
+
+    response = with_message(HttpResponse(""), "已完成", "success")
+    assert response["HX-Trigger"].isascii()
+    assert json.loads(response["HX-Trigger"])["showMessage"]["message"] == "已完成"
+
+
+def test_inline_validation_of_the_activity_form(client, org):
+    client.force_login(org.rep1)
+    start = later()
+    response = client.post(
+        reverse("activities:activity_validate"),
+        {
+            "kind": "task",
+            "subject": "Check",
+            "start_at": local_input(start),
+            "end_at": local_input(start - datetime.timedelta(hours=2)),
+            "priority": "normal",
+        },
+        headers={**HTMX, "HX-Trigger-Name": "end_at"},
+    )
+    assert response.status_code == 200
+    assert 'id="errors-end_at"' in response.content.decode()
+    assert response.context["only_field"] == "end_at"
+    assert not Activity.objects.exists()
+
+
+def test_assignee_editing_keeps_a_customer_they_cannot_see(client, org):
+    account = account_of(org.rep1, "Rep1 Only")
+    activity = make_activity(owner=org.rep1, label="Joint", actor=org.rep1, regarding=account)
+    activity.assignments.create(user=org.rep3)
+    client.force_login(org.rep3)
+    edit = reverse("activities:activity_edit", args=[activity.pk])
+    form = client.get(edit).context["form"]
+    assert form.initial["regarding_account"] == account.pk
+    response = client.post(
+        edit,
+        {
+            "kind": "task",
+            "subject": "Joint, renamed",
+            "regarding_account": account.pk,
+            "start_at": local_input(activity.start_at),
+            "priority": "normal",
+            "assignees": [org.rep3.pk],
+            "version": activity.version,
+        },
+    )
+    assert response.status_code == 302
+    activity.refresh_from_db()
+    assert activity.subject == "Joint, renamed" and activity.account_id == account.pk

@@ -146,7 +146,9 @@ def reject(self, request, pk=None):
     record = self.get_record("change")
     payload = RejectSerializer(data=request.data)
     payload.is_valid(raise_exception=True)
-    lead = scoring.lead_reject(lead=record, actor=request.user, reason=payload.validated_data["reason"])
+    lead = scoring.lead_reject(
+        lead=record, actor=request.user, reason=payload.validated_data["reason"]
+    )
     return Response(StageSerializer(lead).data)
 
 
@@ -185,7 +187,7 @@ class LeadEventView(GuanxiAPIMixin, GenericAPIView):
             lead = leads.filter(pk=data["lead"]).first()
         else:
             lead = (
-                leads.filter(email=email_normalise(data["email"]))
+                leads.filter(email__iexact=email_normalise(data["email"]))
                 .exclude(status=LeadStatus.CONVERTED)
                 .order_by("-created_at", "-id")
                 .first()

@@ -18,13 +18,13 @@ from guanxi.customers import matching
 from guanxi.customers.duplicates import DuplicateHit, duplicate_candidates
 from guanxi.leads.models import (
     AssignmentRule,
+    Lead,
     LeadCapacity,
     LeadScoreEntry,
     LeadStage,
     LeadStatus,
     ScoringRule,
 )
-from guanxi.leads.models import Lead
 
 # --- the funnel --------------------------------------------------------------------------
 
@@ -117,8 +117,16 @@ def lead_funnel(*, user: User, start: datetime.datetime, end: datetime.datetime)
     durations = [
         {"key": "to_mql", "label": _("Created → marketing qualified"), "value": totals["to_mql"]},
         {"key": "to_sql", "label": _("Marketing → sales qualified"), "value": totals["to_sql"]},
-        {"key": "to_converted", "label": _("Sales qualified → converted"), "value": totals["to_converted"]},
-        {"key": "to_converted_all", "label": _("Created → converted"), "value": totals["to_converted_all"]},
+        {
+            "key": "to_converted",
+            "label": _("Sales qualified → converted"),
+            "value": totals["to_converted"],
+        },
+        {
+            "key": "to_converted_all",
+            "label": _("Created → converted"),
+            "value": totals["to_converted_all"],
+        },
     ]
 
     source_rows = list(

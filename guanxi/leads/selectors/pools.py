@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Max, OuterRef, Q, Subquery
+from django.db.models import F, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -116,25 +116,22 @@ def _open_opportunities(ids: list[int]) -> set[int]:
 
 
 # --- membership ------------------------------------------------------------------------------
-def _ancestor_ids(user: User) -> list[int]:
-    if not user.department_id:
-        return []
-    path = Department.objects.filter(pk=user.department_id).values_list("path", flat=True).first()
-    return [int(part) for part in (path or "").strip("/").split("/") if part]
-
-
 def member_pool_ids(user: User, kind: str | None = None) -> list[int]:
     """Ids of the active pools the user is a member of (directly or through a member
-    department containing theirs). Read once per user object, like the roles."""
+    department containing theirs). One query, read once per user object like the roles."""
     cached = getattr(user, "_guanxi_pools", None)
     if cached is None:
         if not user.is_authenticated or not user.is_active:
             cached = []
         else:
             membership = Q(members=user)
-            ancestors = _ancestor_ids(user)
-            if ancestors:
-                membership |= Q(member_departments__in=ancestors)
+            if user.department_id:
+                # The user's department and every department above it (materialised paths).
+                own_path = Department.objects.filter(pk=user.department_id).values("path")[:1]
+                ancestors = Department.objects.annotate(own_path=Subquery(own_path)).filter(
+                    own_path__startswith=F("path")
+                )
+                membership |= Q(member_departments__in=ancestors.values("pk"))
             cached = list(
                 Pool.objects.filter(membership, is_active=True)
                 .values_list("pk", "kind")

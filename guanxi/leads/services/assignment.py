@@ -202,9 +202,7 @@ def rule_matches(rule: AssignmentRule, lead: Lead) -> bool:
     if conditions.get("web_forms") and lead.web_form_id not in conditions["web_forms"]:
         return False
     min_score = conditions.get("min_score")
-    if min_score is not None and lead.score < int(min_score):
-        return False
-    return True
+    return min_score is None or lead.score >= int(min_score)
 
 
 def open_lead_count(user_id: int) -> int:
@@ -227,9 +225,7 @@ def open_lead_counts(user_ids: list[int]) -> dict[int, int]:
 
 
 def at_capacity(user: User) -> bool:
-    capacity = LeadCapacity.objects.filter(user_id=user.pk).values_list(
-        "max_open_leads", flat=True
-    )
+    capacity = LeadCapacity.objects.filter(user_id=user.pk).values_list("max_open_leads", flat=True)
     limit = capacity.first()
     return limit is not None and open_lead_count(user.pk) >= limit
 

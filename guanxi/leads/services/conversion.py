@@ -111,9 +111,9 @@ def _move_related(lead: Lead, account: Account, contact: Contact) -> dict[str, i
         "follow_ups": FollowUp.all_objects.filter(**regarding).update(
             account_id=account.pk, contact_id=contact.pk
         ),
-        "timeline": TimelineEntry.objects.filter(
-            content_type=lead_type, object_id=lead.pk
-        ).update(account_id=account.pk),
+        "timeline": TimelineEntry.objects.filter(content_type=lead_type, object_id=lead.pk).update(
+            account_id=account.pk
+        ),
     }
     account_type = ContentType.objects.get_for_model(Account)
     copies = [

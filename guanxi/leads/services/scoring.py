@@ -190,9 +190,7 @@ def _set_stage(lead: Lead, *, actor: User | None, fields: dict[str, Any], text: 
     for name, value in fields.items():
         setattr(lead, name, value)
     after = {name: snapshot(lead).get(name) for name in fields}
-    audit_record(
-        instance=lead, action=ChangeAction.UPDATE, actor=actor, before=before, after=after
-    )
+    audit_record(instance=lead, action=ChangeAction.UPDATE, actor=actor, before=before, after=after)
     timeline_add(record=lead, kind="lead_stage", text=text, actor=actor, data=after)
 
 
@@ -308,9 +306,7 @@ def lead_score_profile(lead: Lead, actor: User | None = None) -> LeadScoreEntry 
     locked = _locked(lead)
     total, rules = profile_points(locked)
     current = (
-        LeadScoreEntry.objects.filter(lead_id=lead.pk, kind=PROFILE).aggregate(s=Sum("points"))[
-            "s"
-        ]
+        LeadScoreEntry.objects.filter(lead_id=lead.pk, kind=PROFILE).aggregate(s=Sum("points"))["s"]
         or 0
     )
     if total == current:
@@ -344,7 +340,9 @@ def lead_engagement_record(
     occurred_at = occurred_at or timezone.now()
     if occurred_at > timezone.now() + datetime.timedelta(minutes=5):
         raise ValidationError({"occurred_at": [_("The event cannot be in the future.")]})
-    rules = list(ScoringRule.objects.filter(kind=ScoreRuleKind.ENGAGEMENT, event=event, is_active=True))
+    rules = list(
+        ScoringRule.objects.filter(kind=ScoreRuleKind.ENGAGEMENT, event=event, is_active=True)
+    )
     if not rules:
         return []
     locked = _locked(lead)
@@ -450,7 +448,11 @@ def lead_accept(*, lead: Lead, actor: User) -> Lead:
     if locked.stage == LeadStage.ACCEPTED:
         raise ValidationError(_("This lead is already accepted."))
     now = timezone.now()
-    fields: dict[str, Any] = {"stage": LeadStage.ACCEPTED, "accepted_at": now, "rejected_reason": ""}
+    fields: dict[str, Any] = {
+        "stage": LeadStage.ACCEPTED,
+        "accepted_at": now,
+        "rejected_reason": "",
+    }
     if locked.sql_at is None:
         fields["sql_at"] = now
     if locked.mql_at is None:

@@ -5,7 +5,13 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 
 from guanxi.core.exceptions import ActionNotAllowed
-from guanxi.core.models import ChangeAction, ChangeRecord, Notification, PicklistOption, TimelineEntry
+from guanxi.core.models import (
+    ChangeAction,
+    ChangeRecord,
+    Notification,
+    PicklistOption,
+    TimelineEntry,
+)
 from guanxi.leads.models import (
     AssignmentRule,
     Lead,
@@ -87,8 +93,12 @@ def test_region_and_score_conditions(org, conditions, lead_data, matches):
 
 
 def test_source_industry_and_web_form_conditions(org):
-    website = option("lead_source", PicklistOption.objects.filter(
-        picklist__code="lead_source").values_list("value", flat=True).first())
+    website = option(
+        "lead_source",
+        PicklistOption.objects.filter(picklist__code="lead_source")
+        .values_list("value", flat=True)
+        .first(),
+    )
     it = option("industry", "it")
     form = make_web_form(actor=org.admin)
     rule(org, "source", user=org.rep1, conditions={"sources": [website.pk], "industries": [it.pk]})
@@ -106,7 +116,9 @@ def test_the_first_active_rule_in_order_wins_and_moving_changes_it(org):
     second = rule(org, "second", user=org.rep2)
     inactive = rule(org, "inactive", user=org.rep3, is_active=False)
     assert [r.pk for r in AssignmentRule.objects.order_by("sort_order")] == [
-        first.pk, second.pk, inactive.pk
+        first.pk,
+        second.pk,
+        inactive.pk,
     ]
     assert new_lead(org).owner == org.rep1
     assignment.assignment_rule_move(actor=org.admin, rule=second, direction="up")

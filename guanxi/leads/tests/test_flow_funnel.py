@@ -27,7 +27,7 @@ def test_funnel_counts_rates_and_times(org):
         make_lead(owner=org.rep1, label=f"l{n}", actor=org.admin, source=sources[n % 2])
         for n in range(4)
     ]
-    Lead.objects.filter(pk__in=[l.pk for l in leads]).update(created_at=created)
+    Lead.objects.filter(pk__in=[lead.pk for lead in leads]).update(created_at=created)
     # Two reached MQL after 2 days; one of them SQL 3 days later, then converted a day later.
     Lead.objects.filter(pk__in=[leads[0].pk, leads[1].pk]).update(
         mql_at=created + datetime.timedelta(days=2)
@@ -42,7 +42,10 @@ def test_funnel_counts_rates_and_times(org):
     report = lead_funnel(user=org.rep1, start=start, end=end)
     assert report.total == 4
     assert [(s.key, s.count) for s in report.steps] == [
-        ("lead", 4), ("mql", 2), ("sql", 1), ("converted", 1)
+        ("lead", 4),
+        ("mql", 2),
+        ("sql", 1),
+        ("converted", 1),
     ]
     assert [s.rate for s in report.steps] == [None, 50.0, 50.0, 100.0]
     assert report.steps[3].overall == 25.0
@@ -51,10 +54,13 @@ def test_funnel_counts_rates_and_times(org):
     assert times["to_sql"] == datetime.timedelta(days=3)
     assert times["to_converted"] == datetime.timedelta(days=1)
     assert {row["source_id"]: row["count"] for row in report.by_source} == {
-        sources[0].pk: 2, sources[1].pk: 2
+        sources[0].pk: 2,
+        sources[1].pk: 2,
     }
     converted_source = next(r for r in report.by_source if r["source_id"] == sources[0].pk)
-    assert converted_source["converted"] == 1 and f"source={sources[0].pk}" in converted_source["url"]
+    assert (
+        converted_source["converted"] == 1 and f"source={sources[0].pk}" in converted_source["url"]
+    )
     statuses = {row["status"]: row["count"] for row in report.by_status}
     assert statuses["new"] == 3 and statuses["converted"] == 1
     assert next(r for r in report.by_status if r["status"] == "converted")["url"].endswith(

@@ -27,13 +27,20 @@ pytestmark = pytest.mark.django_db
 
 def profile_rule(name, field, op, value, points):
     return ScoringRule.objects.create(
-        name=name, kind="profile", condition={"field": field, "op": op, "value": value}, points=points
+        name=name,
+        kind="profile",
+        condition={"field": field, "op": op, "value": value},
+        points=points,
     )
 
 
 def engagement_rule(event, points, half_life_days=0, name=None):
     return ScoringRule.objects.create(
-        name=name or event, kind="engagement", event=event, points=points, half_life_days=half_life_days
+        name=name or event,
+        kind="engagement",
+        event=event,
+        points=points,
+        half_life_days=half_life_days,
     )
 
 
@@ -78,7 +85,9 @@ def test_numeric_custom_field_condition(org):
     lead = make_lead(owner=org.rep1, label="x", actor=org.admin)
     lead.custom_data = {"employees": 500}
     assert scoring.condition_holds({"field": "custom:employees", "op": "gte", "value": "100"}, lead)
-    assert not scoring.condition_holds({"field": "custom:employees", "op": "lte", "value": 100}, lead)
+    assert not scoring.condition_holds(
+        {"field": "custom:employees", "op": "lte", "value": 100}, lead
+    )
 
 
 def test_engagement_events_add_points_with_reasons(org):
@@ -88,7 +97,10 @@ def test_engagement_events_add_points_with_reasons(org):
     scoring.lead_engagement_record(lead=lead, event="email_opened")
     assert len(entries) == 1
     assert fresh(lead).score == 10
-    assert [e.score_after for e in LeadScoreEntry.objects.filter(lead=lead).order_by("id")] == [5, 10]
+    assert [e.score_after for e in LeadScoreEntry.objects.filter(lead=lead).order_by("id")] == [
+        5,
+        10,
+    ]
     assert "Opened a mail" in entries[0].reason
     assert scoring.lead_engagement_record(lead=lead, event="replied") == []  # no rule
     with pytest.raises(ValidationError):
@@ -105,7 +117,12 @@ def test_crossing_mql_then_sql_moves_the_stage_and_notifies_the_owner(org):
     lead = fresh(lead)
     assert lead.stage == LeadStage.MQL and lead.mql_at is not None and lead.sql_at is None
     lead_type = ContentType.objects.get_for_model(Lead)
-    assert TimelineEntry.objects.filter(content_type=lead_type, object_id=lead.pk, kind="lead_stage").count() == 1
+    assert (
+        TimelineEntry.objects.filter(
+            content_type=lead_type, object_id=lead.pk, kind="lead_stage"
+        ).count()
+        == 1
+    )
     assert not Notification.objects.filter(kind="lead_sql").exists()
     scoring.lead_engagement_record(lead=lead, event="attended")
     lead = fresh(lead)
@@ -120,7 +137,12 @@ def test_an_unowned_lead_crossing_sql_goes_to_sales_through_the_rules(org):
     engagement_rule("replied", 10)
     assignment.assignment_rule_save(
         actor=org.admin,
-        data={"name": "hot leads", "action": "user", "user": org.rep2, "conditions": {"min_score": 10}},
+        data={
+            "name": "hot leads",
+            "action": "user",
+            "user": org.rep2,
+            "conditions": {"min_score": 10},
+        },
     )
     lead = make_lead(owner=None, label="x", actor=org.admin)
     scoring.lead_engagement_record(lead=lead, event="replied")
@@ -208,15 +230,30 @@ def test_a_web_form_submission_counts_as_form_submitted(org):
 
 def test_scoring_administration(org):
     with pytest.raises(ActionNotAllowed):
-        scoring.scoring_rule_save(actor=org.rep1, data={"name": "x", "kind": "engagement", "event": "replied", "points": 1})
+        scoring.scoring_rule_save(
+            actor=org.rep1,
+            data={"name": "x", "kind": "engagement", "event": "replied", "points": 1},
+        )
     with pytest.raises(ValidationError):
-        scoring.scoring_rule_save(actor=org.admin, data={"name": "x", "kind": "profile", "condition": {"field": "nope"}, "points": 1})
+        scoring.scoring_rule_save(
+            actor=org.admin,
+            data={"name": "x", "kind": "profile", "condition": {"field": "nope"}, "points": 1},
+        )
     rule = scoring.scoring_rule_save(
         actor=org.admin,
-        data={"name": "Regions", "kind": "profile", "condition": {"field": "province", "op": "in", "value": "上海，北京"}, "points": 3},
+        data={
+            "name": "Regions",
+            "kind": "profile",
+            "condition": {"field": "province", "op": "in", "value": "上海，北京"},
+            "points": 3,
+        },
     )
     assert rule.condition["value"] == ["上海", "北京"]
     with pytest.raises(ValidationError):
-        scoring.scoring_settings_save(actor=org.admin, data={"mql_threshold": 90, "sql_threshold": 80})
-    saved = scoring.scoring_settings_save(actor=org.admin, data={"mql_threshold": 40, "sql_threshold": 70})
+        scoring.scoring_settings_save(
+            actor=org.admin, data={"mql_threshold": 90, "sql_threshold": 80}
+        )
+    saved = scoring.scoring_settings_save(
+        actor=org.admin, data={"mql_threshold": 40, "sql_threshold": 70}
+    )
     assert ScoringSettings.current().mql_threshold == 40 == saved.mql_threshold

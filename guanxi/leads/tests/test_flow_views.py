@@ -6,7 +6,14 @@ from django.urls import reverse
 
 from guanxi.core.models import Notification
 from guanxi.customers.models import Account
-from guanxi.leads.models import AssignmentRule, Lead, LeadCapacity, LeadStage, ScoringRule, ScoringSettings
+from guanxi.leads.models import (
+    AssignmentRule,
+    Lead,
+    LeadCapacity,
+    LeadStage,
+    ScoringRule,
+    ScoringSettings,
+)
 from guanxi.leads.services import assignment
 from guanxi.leads.tests.factories import make_lead
 
@@ -19,7 +26,13 @@ def signed_in(client, user):
 
 
 @pytest.mark.parametrize(
-    "name", ["leads:assignment_rules", "leads:assignment_rule_create", "leads:scoring_rules", "leads:scoring_rule_create"]
+    "name",
+    [
+        "leads:assignment_rules",
+        "leads:assignment_rule_create",
+        "leads:scoring_rules",
+        "leads:scoring_rule_create",
+    ],
 )
 def test_administration_pages_are_for_administrators(client, org, name):
     assert signed_in(client, org.rep1).get(reverse(name)).status_code == 403
@@ -31,17 +44,31 @@ def test_create_move_and_delete_assignment_rules(client, org):
     for name, user in (("first", org.rep1), ("second", org.rep2)):
         response = client.post(
             reverse("leads:assignment_rule_create"),
-            {"name": name, "is_active": "on", "action": "user", "user": user.pk, "provinces": "上海, 江苏", "min_score": "5"},
+            {
+                "name": name,
+                "is_active": "on",
+                "action": "user",
+                "user": user.pk,
+                "provinces": "上海, 江苏",
+                "min_score": "5",
+            },
         )
         assert response.status_code == 302, response.content
     second = AssignmentRule.objects.get(name="second")
-    assert second.conditions["provinces"] == ["上海", "江苏"] and second.conditions["min_score"] == 5
+    assert (
+        second.conditions["provinces"] == ["上海", "江苏"] and second.conditions["min_score"] == 5
+    )
     client.post(reverse("leads:assignment_rule_move", args=[second.pk]), {"direction": "up"})
-    assert list(AssignmentRule.objects.order_by("sort_order").values_list("name", flat=True)) == ["second", "first"]
+    assert list(AssignmentRule.objects.order_by("sort_order").values_list("name", flat=True)) == [
+        "second",
+        "first",
+    ]
     page = client.get(reverse("leads:assignment_rules")).content.decode()
     assert page.index("second") < page.index("first")
     # A round-robin rule without members is refused with the message on the form.
-    response = client.post(reverse("leads:assignment_rule_create"), {"name": "rr", "action": "round_robin"})
+    response = client.post(
+        reverse("leads:assignment_rule_create"), {"name": "rr", "action": "round_robin"}
+    )
     assert response.status_code == 200 and "at least one member" in response.content.decode()
     client.post(reverse("leads:assignment_rule_delete", args=[second.pk]))
     assert not AssignmentRule.objects.filter(pk=second.pk).exists()
@@ -58,29 +85,56 @@ def test_scoring_rules_and_thresholds(client, org):
     signed_in(client, org.admin)
     response = client.post(
         reverse("leads:scoring_rule_create"),
-        {"name": "Opened", "kind": "engagement", "event": "email_opened", "points": "3", "half_life_days": "30", "is_active": "on", "sort_order": "0"},
+        {
+            "name": "Opened",
+            "kind": "engagement",
+            "event": "email_opened",
+            "points": "3",
+            "half_life_days": "30",
+            "is_active": "on",
+            "sort_order": "0",
+        },
     )
     assert response.status_code == 302
     rule = ScoringRule.objects.get(name="Opened")
     assert rule.half_life_days == 30
-    response = client.post(reverse("leads:scoring_rules"), {"mql_threshold": "30", "sql_threshold": "60", "rejection_penalty": "5"})
+    response = client.post(
+        reverse("leads:scoring_rules"),
+        {"mql_threshold": "30", "sql_threshold": "60", "rejection_penalty": "5"},
+    )
     assert response.status_code == 302
     assert ScoringSettings.current().sql_threshold == 60
-    response = client.post(reverse("leads:scoring_rules"), {"mql_threshold": "70", "sql_threshold": "60", "rejection_penalty": "5"})
+    response = client.post(
+        reverse("leads:scoring_rules"),
+        {"mql_threshold": "70", "sql_threshold": "60", "rejection_penalty": "5"},
+    )
     assert "cannot be below" in response.content.decode()
     assert "Opened" in client.get(reverse("leads:scoring_rules")).content.decode()
 
 
 def test_lead_page_shows_flow_buttons_and_score_history(client, org):
-    ScoringRule.objects.create(name="Shanghai", kind="profile", condition={"field": "province", "op": "eq", "value": "上海"}, points=12)
+    ScoringRule.objects.create(
+        name="Shanghai",
+        kind="profile",
+        condition={"field": "province", "op": "eq", "value": "上海"},
+        points=12,
+    )
     from guanxi.leads.services.scoring import lead_score_profile
 
     lead = make_lead(owner=org.rep1, label="王芳", actor=org.admin, province="上海")
     lead_score_profile(lead)
-    page = signed_in(client, org.rep1).get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
+    page = (
+        signed_in(client, org.rep1)
+        .get(reverse("leads:lead_detail", args=[lead.pk]))
+        .content.decode()
+    )
     assert 'id="lead-action-convert"' in page and 'id="lead-action-accept"' in page
     assert 'id="score-history"' in page and "Shanghai (+12)" in page
-    readonly_page = signed_in(client, org.read_only).get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
+    readonly_page = (
+        signed_in(client, org.read_only)
+        .get(reverse("leads:lead_detail", args=[lead.pk]))
+        .content.decode()
+    )
     assert 'id="lead-action-convert"' not in readonly_page
 
 
@@ -95,8 +149,16 @@ def test_accept_and_reject_from_the_page(client, org):
     lead = Lead.objects.get(pk=lead.pk)
     assert lead.stage == LeadStage.NURTURING and lead.rejected_reason == "Wrong region"
     # Someone who may not see the lead gets 404; a read-only role 403.
-    assert signed_in(client, org.rep3).post(reverse("leads:lead_accept", args=[lead.pk])).status_code == 404
-    assert signed_in(client, org.read_only).post(reverse("leads:lead_accept", args=[lead.pk])).status_code == 403
+    assert (
+        signed_in(client, org.rep3).post(reverse("leads:lead_accept", args=[lead.pk])).status_code
+        == 404
+    )
+    assert (
+        signed_in(client, org.read_only)
+        .post(reverse("leads:lead_accept", args=[lead.pk]))
+        .status_code
+        == 403
+    )
 
 
 def test_convert_page_offers_candidates_and_converts(client, org):
@@ -111,7 +173,9 @@ def test_convert_page_offers_candidates_and_converts(client, org):
     assert 'id="create-opportunity"' not in page  # no opportunity factory yet
     response = client.post(url, {"account_choice": "999999", "contact_choice": "new"})
     assert "Choose one of the records offered" in response.content.decode()
-    response = client.post(url, {"account_choice": str(existing.pk), "contact_choice": "new", "contact_name": "张伟"})
+    response = client.post(
+        url, {"account_choice": str(existing.pk), "contact_choice": "new", "contact_name": "张伟"}
+    )
     assert response.status_code == 302
     assert response["Location"] == reverse("customers:account_detail", args=[existing.pk])
     assert Lead.objects.get(pk=lead.pk).converted_account == existing
@@ -139,7 +203,9 @@ def test_administration_pages_query_counts(client, org, django_assert_max_num_qu
     group = [org.rep1, org.rep2, org.rep3]
     for n in range(5):
         assignment.assignment_rule_save(
-            actor=org.admin, data={"name": f"r{n}", "action": "round_robin", "conditions": {}}, members=group
+            actor=org.admin,
+            data={"name": f"r{n}", "action": "round_robin", "conditions": {}},
+            members=group,
         )
         LeadCapacity.objects.update_or_create(user=group[n % 3], defaults={"max_open_leads": 5})
         ScoringRule.objects.create(name=f"s{n}", kind="engagement", event="replied", points=n)

@@ -169,9 +169,13 @@ class ScoringRuleForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
     kind = forms.ChoiceField(label=gettext_lazy("Type"), choices=ScoreRuleKind.choices)
     field = forms.ChoiceField(
-        label=gettext_lazy("Lead field"), choices=[("", "—"), *PROFILE_FIELD_CHOICES], required=False
+        label=gettext_lazy("Lead field"),
+        choices=[("", "—"), *PROFILE_FIELD_CHOICES],
+        required=False,
     )
-    op = forms.ChoiceField(label=gettext_lazy("Comparison"), choices=OPERATOR_CHOICES, required=False)
+    op = forms.ChoiceField(
+        label=gettext_lazy("Comparison"), choices=OPERATOR_CHOICES, required=False
+    )
     value = forms.CharField(
         label=gettext_lazy("Value"),
         required=False,
@@ -215,7 +219,11 @@ class ScoringRuleForm(forms.Form):
         return {
             "name": data["name"],
             "kind": data["kind"],
-            "condition": {"field": data.get("field"), "op": data.get("op"), "value": data.get("value")},
+            "condition": {
+                "field": data.get("field"),
+                "op": data.get("op"),
+                "value": data.get("value"),
+            },
             "event": data.get("event") or "",
             "points": data["points"],
             "half_life_days": data.get("half_life_days") or 0,
@@ -232,13 +240,19 @@ class ScoringSettingsForm(forms.ModelForm):
 
 class RejectForm(forms.Form):
     reason = forms.CharField(
-        label=gettext_lazy("Why is the lead rejected?"), max_length=255, widget=forms.Textarea(attrs={"rows": 3})
+        label=gettext_lazy("Why is the lead rejected?"),
+        max_length=255,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
 class FunnelForm(forms.Form):
-    start = forms.DateField(label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def period(self) -> tuple[datetime.date, datetime.date]:
         today = timezone.localdate()
@@ -418,7 +432,9 @@ def scoring_rule_delete(request, pk: int):
         "core/admin/confirm.html",
         {
             "title": _("Delete scoring rule"),
-            "question": _("Delete the scoring rule “%(rule)s”? The score history keeps its entries.")
+            "question": _(
+                "Delete the scoring rule “%(rule)s”? The score history keeps its entries."
+            )
             % {"rule": rule},
             "cancel_url": list_url,
             "danger": True,
@@ -520,9 +536,13 @@ def lead_convert_view(request, pk: int):
                     lead=lead,
                     actor=request.user,
                     account=account,
-                    account_data={"name": account_name} if account is None and account_name else None,
+                    account_data={"name": account_name}
+                    if account is None and account_name
+                    else None,
                     contact=contact,
-                    contact_data={"name": contact_name} if contact is None and contact_name else None,
+                    contact_data={"name": contact_name}
+                    if contact is None and contact_name
+                    else None,
                     create_opportunity=bool(request.POST.get("create_opportunity"))
                     and conversion.can_create_opportunity(),
                     opportunity_data={"name": request.POST.get("opportunity_name", "")},
@@ -558,7 +578,9 @@ def lead_convert_view(request, pk: int):
 
 
 def _aware(day: datetime.date, *, end: bool = False) -> datetime.datetime:
-    moment = datetime.datetime.combine(day + datetime.timedelta(days=1 if end else 0), datetime.time())
+    moment = datetime.datetime.combine(
+        day + datetime.timedelta(days=1 if end else 0), datetime.time()
+    )
     return timezone.make_aware(moment)
 
 
@@ -577,13 +599,20 @@ def lead_funnel_view(request):
         raise Http404
     form = FunnelForm(request.GET or None)
     start, end = form.period()
-    report = selectors.lead_funnel(user=request.user, start=_aware(start), end=_aware(end, end=True))
+    report = selectors.lead_funnel(
+        user=request.user, start=_aware(start), end=_aware(end, end=True)
+    )
     for item in report.durations:
         item["text"] = _duration_text(item["value"])
     charts = {
         "funnel": [{"name": s.label, "value": s.count, "url": s.url} for s in report.steps],
-        "sources": [{"name": str(r["label"]), "value": r["count"], "url": r["url"]} for r in report.by_source],
-        "statuses": [{"name": r["label"], "value": r["count"], "url": r["url"]} for r in report.by_status],
+        "sources": [
+            {"name": str(r["label"]), "value": r["count"], "url": r["url"]}
+            for r in report.by_source
+        ],
+        "statuses": [
+            {"name": r["label"], "value": r["count"], "url": r["url"]} for r in report.by_status
+        ],
     }
     return render(
         request,
@@ -645,8 +674,10 @@ def register_page_parts() -> None:
             key="accept",
             label=gettext_lazy("Accept"),
             url=lambda lead: reverse("leads:lead_accept", args=[lead.pk]),
-            visible=lambda lead, user: _can_change(lead, user)
-            and lead.stage in (LeadStage.NURTURING, LeadStage.MQL, LeadStage.SQL),
+            visible=lambda lead, user: (
+                _can_change(lead, user)
+                and lead.stage in (LeadStage.NURTURING, LeadStage.MQL, LeadStage.SQL)
+            ),
             icon="bi-hand-thumbs-up",
             post=True,
             order=20,
@@ -657,7 +688,9 @@ def register_page_parts() -> None:
             key="reject",
             label=gettext_lazy("Reject"),
             url=lambda lead: reverse("leads:lead_reject", args=[lead.pk]),
-            visible=lambda lead, user: _can_change(lead, user) and lead.stage != LeadStage.NURTURING,
+            visible=lambda lead, user: (
+                _can_change(lead, user) and lead.stage != LeadStage.NURTURING
+            ),
             icon="bi-hand-thumbs-down",
             order=30,
         )
