@@ -26,7 +26,6 @@ import datetime
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import connections
 from django.db.models import (
     BooleanField,
     Case,
@@ -240,27 +239,6 @@ def _range_rows(viewer: User, user_ids: list[int], start, end):
     return parts[0].union(*parts[1:], all=True).order_by("start_at", "pk")[:MAX_EVENTS]
 
 
-def _fetch(queryset):
-    """The rows of a values() queryset as dicts, read straight from the cursor.
-
-    A month of a team is thousands of rows: Django's per-value converters (parsing each
-    SQLite date-time and making it aware) cost more than the query itself, so rows are
-    read raw and `_moment` reads the two date-times the calendar uses."""
-    sql, params = queryset.query.sql_with_params()
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        names = ["pk" if column[0] == "id" else column[0] for column in cursor.description]
-        return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
-
-
-def _moment(value) -> datetime.datetime:
-    """A date-time column as an aware datetime: PostgreSQL answers one, SQLite answers the
-    UTC text Django stored."""
-    if isinstance(value, datetime.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
-    return datetime.datetime.fromisoformat(value).replace(tzinfo=datetime.UTC)
-
-
 def _detail_url_template() -> str:
     """The activity page's URL with a placeholder id, reversed once per request."""
     try:
@@ -292,8 +270,8 @@ def _event_maker(viewer: User, colors: dict[int, str]):
         own = row["owner_id"] == viewer_id or row["viewer_assigned"]
         busy = not row["viewer_sees"] or (row["is_private"] and not own)
         user_id = row["shown_user"] if row["shown_user"] is not None else row["owner_id"]
-        start_at = _moment(row["start_at"]).astimezone(zone)
-        end_at = _moment(row["end_at"]).astimezone(zone) if row["end_at"] else None
+        start_at = row["start_at"].astimezone(zone)
+        end_at = row["end_at"].astimezone(zone) if row["end_at"] else None
         if row["all_day"]:
             start_day = start_at.date()
             start = start_day.isoformat()
@@ -352,7 +330,7 @@ def calendar_events(
     ids = allowed_user_ids(viewer, user_ids)
     colors = calendar_colors(ids)
     make = _event_maker(viewer, colors)
-    return [make(row) for row in _fetch(_range_rows(viewer, ids, start, end))]
+    return [make(row) for row in _range_rows(viewer, ids, start, end)]
 
 
 def calendar_event(*, viewer: User, activity_id: int) -> dict[str, Any]:

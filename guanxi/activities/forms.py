@@ -98,7 +98,7 @@ class KindRadioSelect(forms.RadioSelect):
                 )
             )
         return format_html(
-            '<div class="btn-group flex-wrap gx-kind-choice" role="group" id="{}">{}</div>',
+            '<div class="btn-group d-flex flex-wrap gx-kind-choice" role="group" id="{}">{}</div>',
             base_id,
             format_html_join("", "{}", ((button,) for button in buttons)),
         )

@@ -42,7 +42,9 @@ def test_follow_up_with_a_next_date_shows_the_task_and_its_reminder(e2e_org, new
     form.locator("button[type=submit]").click()
 
     # The follow-up and, without a page load, the next task under open activities.
-    expect(page.locator("#gx-follow-ups .gx-follow-up", has_text="客户想要新的报价")).to_be_visible()
+    expect(
+        page.locator("#gx-follow-ups .gx-follow-up", has_text="客户想要新的报价")
+    ).to_be_visible()
     row = page.locator("#gx-open-activities .gx-activity-row", has_text="发送新报价")
     expect(row).to_be_visible()
     expect(row).to_contain_text("2030-03-05 10:00")

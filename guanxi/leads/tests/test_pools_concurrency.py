@@ -8,6 +8,7 @@ database busy is refused at once ("database table is locked") instead of waiting
 on the real database file (busy_timeout): on SQLite the claim is retried, which is what the
 busy timeout does."""
 
+import importlib
 import threading
 import time
 
@@ -19,6 +20,21 @@ from guanxi.core.models import User
 from guanxi.leads.models import Lead, PoolEntry, PoolEvent, PoolEventKind
 from guanxi.leads.services.pools import pool_claim
 from guanxi.leads.tests.factories import make_pool, make_pool_account, make_pool_lead
+
+SEED_MIGRATIONS = [
+    ("guanxi.core.migrations.0002_default_roles", "create_defaults"),
+    ("guanxi.customers.migrations.0003_customer_picklists", "create_defaults"),
+    ("guanxi.leads.migrations.0002_lead_picklists", "create_sources"),
+]
+
+
+@pytest.fixture
+def seeded(transactional_db):
+    """Real transactions: the database is emptied between tests, the defaults reloaded."""
+    from django.apps import apps
+
+    for module, function in SEED_MIGRATIONS:
+        getattr(importlib.import_module(module), function)(apps, None)
 
 
 def _claim(record, actor):
@@ -58,9 +74,8 @@ def _race(record_getter, users):
     return outcomes
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize("kind", ["leads", "accounts"])
-def test_exactly_one_of_two_concurrent_claimers_wins(org, kind):
+def test_exactly_one_of_two_concurrent_claimers_wins(seeded, org, kind):
     pool = make_pool(kind=kind, member_departments=[org.east])
     if kind == "leads":
         record = make_pool_lead(owner=None, actor=org.admin, pool=pool)
@@ -78,8 +93,7 @@ def test_exactly_one_of_two_concurrent_claimers_wins(org, kind):
     assert PoolEvent.objects.filter(object_id=record.pk, kind=PoolEventKind.CLAIM).count() == 1
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_claims_of_different_records_both_succeed(org):
+def test_claims_of_different_records_both_succeed(seeded, org):
     pool = make_pool(kind="leads", member_departments=[org.east])
     first = make_pool_lead(owner=None, actor=org.admin, pool=pool)
     second = make_pool_lead(owner=None, actor=org.admin, pool=pool)
