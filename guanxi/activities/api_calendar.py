@@ -75,6 +75,7 @@ EVENTS_SCHEMA = inline_serializer(
 
 class CalendarRangeView(GuanxiAPIMixin, APIView):
     permission_classes = [permissions.IsAuthenticated]
+    filter_backends: list = []
 
     @extend_schema(
         operation_id="activities_calendar",

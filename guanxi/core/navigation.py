@@ -13,7 +13,10 @@ MODULES = [
     ("customers:group_list", _("Customer groups"), "bi-collection"),
     ("activities:index", _("Activities"), "bi-calendar-check"),
     ("activities:calendar", _("Calendar"), "bi-calendar3"),
-    ("leads:index", _("Leads"), "bi-funnel"),
+    ("activities:statistics", _("Activity statistics"), "bi-bar-chart-line"),
+    ("leads:lead_list", _("Leads"), "bi-funnel"),
+    ("leads:pool_list", _("Public pools"), "bi-inboxes"),
+    ("leads:funnel", _("Lead funnel"), "bi-filter"),
     ("marketing:index", _("Marketing"), "bi-megaphone"),
     ("sales:index", _("Sales"), "bi-graph-up-arrow"),
     ("service:index", _("Service"), "bi-headset"),
@@ -29,6 +32,9 @@ ADMIN_ENTRIES = [
     ("core:tag_list", _("Tags"), "bi-tags"),
     ("customers:duplicate_scans", _("Duplicates"), "bi-intersect"),
     ("activities:settings", _("Activity settings"), "bi-calendar-check"),
+    ("leads:web_form_list", _("Web forms"), "bi-ui-checks"),
+    ("leads:assignment_rules", _("Lead assignment"), "bi-shuffle"),
+    ("leads:scoring_rules", _("Lead scoring"), "bi-speedometer2"),
     ("core:recycle_bin", _("Recycle bin"), "bi-trash"),
 ]
 

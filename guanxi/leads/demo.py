@@ -90,6 +90,7 @@ def load_demo_data(*, demo, verbosity: int = 1) -> None:
     industries = list(PicklistOption.objects.filter(picklist__code="industry", is_active=True))
     form = _web_form(admin, sources)
     if Lead.all_objects.exists():
+        _pools(demo, verbosity)
         return
     owners = [demo.users[name] for name in OWNERS if name in demo.users]
     if not owners or admin is None:
@@ -130,3 +131,11 @@ def load_demo_data(*, demo, verbosity: int = 1) -> None:
             moment = now - datetime.timedelta(days=rng.randrange(120), minutes=rng.randrange(1440))
             Lead.all_objects.filter(pk=lead.pk).update(created_at=moment, updated_at=moment)
     _say(verbosity, f"Demo leads: {len(created)} leads, web form “{FORM_NAME}”.")
+    _pools(demo, verbosity)
+
+
+def _pools(demo, verbosity: int) -> None:
+    """The regional pools with their rules (idempotent), once the leads exist."""
+    from guanxi.leads.demo_pools import load_demo_data as load_pool_demo
+
+    load_pool_demo(demo=demo, verbosity=verbosity)
