@@ -26,3 +26,25 @@ def english_by_default(settings):
     settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield
+
+
+# The default roles and picklists come from data migrations; a transactional test's flush
+# removes them, so tests with real transactions (concurrency) put them back first — cheaper
+# than serialising the whole database for every test run.
+SEED_MIGRATIONS = [
+    ("guanxi.core.migrations.0002_default_roles", "create_defaults"),
+    ("guanxi.customers.migrations.0003_customer_picklists", "create_defaults"),
+    ("guanxi.activities.migrations.0002_activity_picklists", "create_picklists"),
+    ("guanxi.leads.migrations.0002_lead_picklists", "create_sources"),
+]
+
+
+@pytest.fixture
+def seeded(transactional_db):
+    """A database with real transactions, emptied between tests, the defaults reloaded."""
+    import importlib
+
+    from django.apps import apps
+
+    for module, function in SEED_MIGRATIONS:
+        getattr(importlib.import_module(module), function)(apps, None)

@@ -48,6 +48,7 @@ from guanxi.activities.models import (
     ActivityPreference,
     ActivityStatus,
 )
+from guanxi.activities.services import MAX_DURATION
 from guanxi.core.exceptions import NotVisible
 from guanxi.core.models import DataScope, User
 from guanxi.core.scope import (
@@ -216,19 +217,21 @@ def _range_rows(viewer: User, user_ids: list[int], start, end):
     """The activities of `user_ids` overlapping [start, end), as one UNION ALL of three
     index-friendly parts (disjoint, so nothing is counted twice):
     - owned, starting in the range: the (owner, start_at) index;
-    - owned, started before and still running: the (owner, status, due_at) index;
+    - owned, started before (at most MAX_DURATION) and still running: (owner, start_at);
     - assigned (owner not among the users) and overlapping: the (user, activity) index.
     """
     shown = Activity.objects.filter(status__in=SHOWN_STATUSES)
     owned = shown.filter(owner_id__in=user_ids)
     starting = owned.filter(start_at__gte=start, start_at__lt=end)
-    running = owned.filter(due_at__gt=start, start_at__lt=start)
+    # Activities last at most MAX_DURATION, so those still running started this far back at
+    # the earliest: a bounded (owner, start_at) range instead of every earlier activity.
+    running = owned.filter(start_at__gte=start - MAX_DURATION, start_at__lt=start, due_at__gt=start)
     assigned = (
         shown.filter(
             pk__in=ActivityAssignee.objects.filter(user_id__in=user_ids).values("activity_id")
         )
         .exclude(owner_id__in=user_ids)
-        .filter(start_at__lt=end)
+        .filter(start_at__lt=end, start_at__gte=start - MAX_DURATION)
         .filter(Q(start_at__gte=start) | Q(due_at__gt=start))
     )
     flags = _scope_flags(viewer)

@@ -37,6 +37,8 @@ register_search(
     fields=["content", "reaction_note"],
 )
 
-from guanxi.activities import api_calendar  # noqa: E402,F401  (the calendar range query)
-from guanxi.activities import hooks_home  # noqa: E402,F401  (the cards of "My work today")
-from guanxi.activities import hooks_customers  # noqa: E402,F401  (customer pages, groups)
+from guanxi.activities import (  # noqa: E402  (after the registrations they extend)
+    api_calendar,  # noqa: E402,F401  (the calendar range query)
+    hooks_customers,  # noqa: E402,F401  (customer pages, groups)
+    hooks_home,  # noqa: E402,F401  (the cards of "My work today")
+)

@@ -110,28 +110,55 @@ def decorate_activities(activities: list[Activity], *, user: User) -> list[Activ
 # --- "my activities" --------------------------------------------------------------------------
 @dataclass
 class ActivityFilters:
-    period: str = ""  # today / week / overdue / "" (any time)
+    period: str = ""  # today / week / overdue / "" (any time); `when` in links
     status: str = "open"  # open / done / cancelled / "" (any)
     kind: str = ""
-    owner: int | None = None  # someone below the user (managers), else the user's own
+    kinds: tuple[str, ...] = ()  # several types at once (the "meetings and visits" card)
+    owner: int | None = None  # whose activities (owned or assigned); within the scope
+    department: int | None = None
+    # "team" (me and the people below me) or "company" (everything I may see): the
+    # statistics' drill-down; "" lists one person's activities.
+    scope: str = ""
+    date_from: datetime.date | None = None  # start dates, local, inclusive
+    date_to: datetime.date | None = None
     sort: str = "due"
 
     @classmethod
     def from_params(cls, params) -> ActivityFilters:
-        period = params.get("period", "")
+        period = params.get("when") or params.get("period", "")
         status = params.get("status", "open")
         sort = params.get("sort", "due")
-        try:
-            owner = int(params.get("owner") or 0) or None
-        except (TypeError, ValueError):
-            owner = None
+        kinds = (
+            [value[:50] for value in params.getlist("kind") if value]
+            if hasattr(params, "getlist")
+            else ([params["kind"]] if params.get("kind") else [])
+        )
         return cls(
             period=period if period in PERIODS else "",
             status=status if status in STATUSES else "",
-            kind=(params.get("kind") or "")[:50],
-            owner=owner,
+            kind=kinds[0] if len(kinds) == 1 else "",
+            kinds=tuple(kinds) if len(kinds) > 1 else (),
+            owner=_int(params.get("owner")),
+            department=_int(params.get("department")),
+            scope=params.get("scope") if params.get("scope") in ("team", "company") else "",
+            date_from=_date(params.get("from")),
+            date_to=_date(params.get("to")),
             sort=sort if sort in SORTS else "due",
         )
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value or 0) or None
+    except (TypeError, ValueError):
+        return None
+
+
+def _date(value) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 def owners_below(user: User) -> QuerySet[User]:
@@ -141,17 +168,40 @@ def owners_below(user: User) -> QuerySet[User]:
     )
 
 
-def my_activities(*, user: User, filters: ActivityFilters | None = None) -> QuerySet[Activity]:
-    """The user's own and assigned activities (or, for a manager, one subordinate's), in the
-    user's scope, filtered and sorted by due time."""
-    filters = filters or ActivityFilters()
-    activities = Activity.objects.visible_to(user)
-    if filters.owner and filters.owner != user.pk and filters.owner in subordinate_ids(user):
-        person = filters.owner
-    else:
-        person = user.pk
+def _may_list_person(user: User, person: int | None) -> bool:
+    """A manager may list the people below them; department, subtree and company scopes
+    anyone (the scope filter still decides which activities show). Others: only themselves."""
+    from guanxi.core.models import DataScope
+    from guanxi.core.scope import scope_for
+
+    if not person or person == user.pk or person in subordinate_ids(user):
+        return bool(person)
+    return scope_for(user, Activity, "view") in (
+        DataScope.ALL,
+        DataScope.DEPARTMENT,
+        DataScope.SUBTREE,
+    )
+
+
+def _whose(activities: QuerySet[Activity], user: User, filters: ActivityFilters):
+    """One person's owned and assigned activities, a department's, or a whole scope's —
+    always inside what the user may see (the caller starts from `visible_to`)."""
+    if filters.department:
+        return activities.filter(department_id=filters.department)
+    if filters.scope == "company" and not filters.owner:
+        return activities
+    if filters.scope == "team" and not filters.owner:
+        return activities.filter(owner_id__in=sorted(subordinate_ids(user) | {user.pk}))
+    person = filters.owner if _may_list_person(user, filters.owner) else user.pk
     assigned = ActivityAssignee.objects.filter(user_id=person, activity_id=OuterRef("pk"))
-    activities = activities.filter(Q(owner_id=person) | Q(Exists(assigned)))
+    return activities.filter(Q(owner_id=person) | Q(Exists(assigned)))
+
+
+def my_activities(*, user: User, filters: ActivityFilters | None = None) -> QuerySet[Activity]:
+    """The user's own and assigned activities (or a colleague's, a department's or the
+    team's, as far as the user may see them), filtered and sorted by due time."""
+    filters = filters or ActivityFilters()
+    activities = _whose(Activity.objects.visible_to(user), user, filters)
     now = timezone.now()
     if filters.period == "today":
         start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -163,12 +213,23 @@ def my_activities(*, user: User, filters: ActivityFilters | None = None) -> Quer
         activities = activities.filter(due_at__gte=start, due_at__lt=end)
     elif filters.period == "overdue":
         activities = activities.filter(status=ActivityStatus.OPEN, due_at__lt=now)
+    if filters.date_from:
+        activities = activities.filter(start_at__gte=_local_midnight(filters.date_from))
+    if filters.date_to:
+        next_day = filters.date_to + datetime.timedelta(days=1)
+        activities = activities.filter(start_at__lt=_local_midnight(next_day))
     if filters.status:
         activities = activities.filter(status=filters.status)
     if filters.kind:
         activities = activities.filter(kind=filters.kind)
+    elif filters.kinds:
+        activities = activities.filter(kind__in=filters.kinds)
     order = ["due_at", "pk"] if filters.sort == "due" else ["-due_at", "-pk"]
     return _with_assignees(activities.order_by(*order))
+
+
+def _local_midnight(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
 # --- a customer's activities -------------------------------------------------------------------

@@ -42,6 +42,8 @@ from guanxi.core.services.records import (
     timeline_add,
 )
 
+# The longest an activity may last: the calendar reads a range from this far back only.
+MAX_DURATION = datetime.timedelta(days=31)
 # A recurring series never creates more occurrences than this in one go.
 MAX_OCCURRENCES = 366
 # Follow-up channels that count as a call against the weekly call limit.
@@ -68,6 +70,10 @@ def _validate_times(start_at, end_at) -> None:
         raise ValidationError({"start_at": _("Give the activity a start or due time.")})
     if end_at is not None and end_at < start_at:
         raise ValidationError({"end_at": _("The end cannot be before the start.")})
+    if end_at is not None and end_at - start_at > MAX_DURATION:
+        raise ValidationError(
+            {"end_at": _("An activity can last at most 31 days; split longer ones up.")}
+        )
 
 
 def reminder_minutes_for(user: User | None) -> int:

@@ -80,6 +80,8 @@ class DrillDown:
         common = {"from": period.first_day.isoformat(), "to": period.last_day.isoformat()}
         if scope == StatScope.ME:
             common["owner"] = user.pk
+        else:
+            common["scope"] = scope
         return cls(base, common)
 
     def narrowed(self, **common) -> DrillDown:

@@ -308,8 +308,9 @@ def _accounts(demo: DemoData, count: int) -> int:
     from guanxi.customers.services import account_create
 
     owners = [demo.users[name] for name in ACCOUNT_OWNERS]
-    if Account.all_objects.filter(owner__in=owners).exists():
-        demo.accounts = list(Account.objects.filter(owner__in=owners))
+    # By creator, not owner: the pools demo hands some demo accounts to nobody.
+    if Account.all_objects.filter(created_by__in=owners).exists():
+        demo.accounts = list(Account.objects.filter(created_by__in=owners))
         return 0
     industries = {
         option.value: option for option in PicklistOption.objects.filter(picklist__code="industry")

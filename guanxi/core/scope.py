@@ -162,8 +162,8 @@ def _grant_q(user: User, model: type[models.Model], write: bool, inline: bool = 
     Written as `pk IN (ids)` rather than EXISTS per row, so the database looks the few
     granted ids up by index instead of probing the share table for every record it scans.
 
-    With `inline`, the granted ids are read first (one small query per user object and
-    model, cached on the user like the roles) and written into the filter as a list: None
+    With `inline`, the granted ids are read first (one small query per user object for
+    every model, cached on the user like the roles) and written into the filter as a list: None
     when there are none, so an own-scope page is a plain
     `owner_id = me` that reads the (owner, created_at) index in order; more than
     GRANT_INLINE_LIMIT ids fall back to the subqueries.
@@ -185,25 +185,58 @@ def _grant_q(user: User, model: type[models.Model], write: bool, inline: bool = 
         shares = shares.filter(access=ShareAccess.WRITE)
         team = team.filter(access=ShareAccess.WRITE)
     if inline:
-        # Read once per user object (one request) and model, like the roles; a share or
-        # team change in this process forgets what was read (see _grants_changed).
+        # Read once per user object (one request) for every model at once, like the roles;
+        # a share or team change in this process forgets what was read (_grants_changed).
         cache = getattr(user, "_guanxi_grants", None)
         if cache is None or cache.get("version") != _grants_version:
             cache = user._guanxi_grants = {"version": _grants_version}
-        key = (content_type.pk, write)
-        ids = cache.get(key)
-        if ids is None:
-            granted = (
-                shares.order_by()
-                .values_list("object_id", flat=True)
-                .union(team.order_by().values_list("object_id", flat=True))
-            )
-            ids = cache[key] = sorted(granted[: GRANT_INLINE_LIMIT + 1])
+        if "all" not in cache:
+            cache["all"] = _all_grants(user, audience, now)
+        granted = cache["all"]
+        if granted is not None:
+            ids = granted.get((content_type.pk, write), [])
+        else:  # too many grants to inline them all: this model's, as before
+            key = (content_type.pk, write)
+            ids = cache.get(key)
+            if ids is None:
+                granted_ids = (
+                    shares.order_by()
+                    .values_list("object_id", flat=True)
+                    .union(team.order_by().values_list("object_id", flat=True))
+                )
+                ids = cache[key] = sorted(granted_ids[: GRANT_INLINE_LIMIT + 1])
         if not ids:
             return None
         if len(ids) <= GRANT_INLINE_LIMIT:
             return Q(pk__in=ids)
     return Q(pk__in=shares.values("object_id")) | Q(pk__in=team.values("object_id"))
+
+
+# Above this many grants in all, each model's are read separately (and may stay subqueries).
+ALL_GRANTS_LIMIT = 5000
+
+
+def _all_grants(user: User, audience: Q, now) -> dict[tuple[int, bool], list[int]] | None:
+    """Every record shared with the user (or their department) or where they sit on the
+    team, of every model, in one query: {(content type id, write?): sorted ids}. None when
+    there are more than ALL_GRANTS_LIMIT."""
+    from guanxi.core.models import RecordShare, ShareAccess, TeamMember
+
+    shares = RecordShare.objects.filter(
+        audience, Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    ).values_list("content_type_id", "object_id", "access")
+    team = TeamMember.objects.filter(user_id=user.pk).values_list(
+        "content_type_id", "object_id", "access"
+    )
+    rows = list(shares.order_by().union(team.order_by(), all=True)[: ALL_GRANTS_LIMIT + 1])
+    if len(rows) > ALL_GRANTS_LIMIT:
+        return None
+    granted: dict[tuple[int, bool], set[int]] = {}
+    for content_type_id, object_id, access in rows:
+        granted.setdefault((content_type_id, False), set()).add(object_id)
+        if access == ShareAccess.WRITE:
+            granted.setdefault((content_type_id, True), set()).add(object_id)
+    return {key: sorted(ids) for key, ids in granted.items()}
 
 
 def scope_q(user: User, model: type[models.Model], action: str = "view") -> Q:

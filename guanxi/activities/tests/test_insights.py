@@ -274,7 +274,12 @@ def test_drill_down_links_filter_the_activity_list(client, org, dataset, list_ur
         "status": [""],  # every status, not the list's default of open ones
         "from": [period.first_day.isoformat()],
         "to": [period.last_day.isoformat()],
+        "scope": ["team"],
     }
+    # Followed, the link lists exactly the activities the bar counted.
+    listed = client.get(call["urls"]["count"]).context["activities"]
+    assert len(listed) == call["count"]
+    assert {activity.kind for activity in listed} == {"call"}
     rep2 = next(row for row in stats["by_owner"] if row["label"] == "rep2")
     assert parse_qs(urlparse(rep2["urls"]["overdue"]).query) == {
         "owner": [str(org.rep2.pk)],
@@ -282,6 +287,7 @@ def test_drill_down_links_filter_the_activity_list(client, org, dataset, list_ur
         "when": ["overdue"],
         "from": [period.first_day.isoformat()],
         "to": [period.last_day.isoformat()],
+        "scope": ["team"],
     }
     department = stats["by_department"][0]
     assert parse_qs(urlparse(department["urls"]["done"]).query)["department"] == [str(org.east.pk)]
@@ -289,6 +295,7 @@ def test_drill_down_links_filter_the_activity_list(client, org, dataset, list_ur
     assert parse_qs(urlparse(day["urls"]["count"]).query) == {
         "from": [day["bucket"]],
         "to": [day["bucket"]],
+        "scope": ["team"],
     }
     assert response.context["charts"]["period"]["categories"][3] == day["bucket"][5:]
     # The chart segments carry the same links, so a click opens the list.

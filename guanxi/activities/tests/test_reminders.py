@@ -2,7 +2,6 @@
 people, also when two jobs run at the same time."""
 
 import datetime
-import importlib
 import threading
 
 import pytest
@@ -260,25 +259,6 @@ def test_periodic_tasks_send_what_is_due_now(org):
     assert _notices().count() == 1
     assert _notices(reminders.KIND_OVERDUE).count() == 1
     assert _notices(reminders.KIND_ESCALATED).get().recipient == org.manager
-
-
-# --- two jobs at once -----------------------------------------------------------------------
-# The default roles and picklists come from data migrations; a transactional test's flush
-# removes them, so the concurrent tests put them back first (cheaper than serialising the
-# whole database for every test run).
-SEED_MIGRATIONS = [
-    ("guanxi.core.migrations.0002_default_roles", "create_defaults"),
-    ("guanxi.customers.migrations.0003_customer_picklists", "create_defaults"),
-    ("guanxi.activities.migrations.0002_activity_picklists", "create_picklists"),
-]
-
-
-@pytest.fixture
-def seeded(transactional_db):
-    from django.apps import apps
-
-    for module, function in SEED_MIGRATIONS:
-        getattr(importlib.import_module(module), function)(apps, None)
 
 
 def _run_concurrently(job, count=2):

@@ -33,7 +33,7 @@ def _assign(lead_id: int, actor: User):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_round_robin_never_gives_two_leads_the_same_turn(org):
+def test_concurrent_round_robin_never_gives_two_leads_the_same_turn(seeded, org):
     members = [org.rep1, org.rep2, org.rep3]
     rule = assignment.assignment_rule_save(
         actor=org.admin,

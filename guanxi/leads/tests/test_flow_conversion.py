@@ -163,7 +163,7 @@ def test_the_opportunity_factory(org, lead):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_concurrent_conversions_make_one_account(org):
+def test_two_concurrent_conversions_make_one_account(seeded, org):
     import os
 
     from django.db import OperationalError, transaction

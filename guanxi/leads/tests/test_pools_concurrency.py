@@ -8,7 +8,6 @@ database busy is refused at once ("database table is locked") instead of waiting
 on the real database file (busy_timeout): on SQLite the claim is retried, which is what the
 busy timeout does."""
 
-import importlib
 import threading
 import time
 
@@ -20,21 +19,6 @@ from guanxi.core.models import User
 from guanxi.leads.models import Lead, PoolEntry, PoolEvent, PoolEventKind
 from guanxi.leads.services.pools import pool_claim
 from guanxi.leads.tests.factories import make_pool, make_pool_account, make_pool_lead
-
-SEED_MIGRATIONS = [
-    ("guanxi.core.migrations.0002_default_roles", "create_defaults"),
-    ("guanxi.customers.migrations.0003_customer_picklists", "create_defaults"),
-    ("guanxi.leads.migrations.0002_lead_picklists", "create_sources"),
-]
-
-
-@pytest.fixture
-def seeded(transactional_db):
-    """Real transactions: the database is emptied between tests, the defaults reloaded."""
-    from django.apps import apps
-
-    for module, function in SEED_MIGRATIONS:
-        getattr(importlib.import_module(module), function)(apps, None)
 
 
 def _claim(record, actor):
