@@ -314,6 +314,22 @@ class PicklistOptionForm(BootstrapFormMixin, forms.Form):
     label_en = forms.CharField(label=_("Label (English)"), max_length=100)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
     is_default = forms.BooleanField(label=_("Default"), required=False)
+    icon = forms.RegexField(
+        label=_("Icon"),
+        regex=r"^(bi-[a-z0-9-]+)?$",
+        max_length=40,
+        required=False,
+        help_text=_("A Bootstrap icon name such as bi-telephone (optional)."),
+        error_messages={"invalid": _("Use a Bootstrap icon name such as bi-telephone.")},
+    )
+    color = forms.RegexField(
+        label=_("Colour"),
+        regex=r"^(#[0-9a-fA-F]{6})?$",
+        max_length=20,
+        required=False,
+        help_text=_("A colour such as #0d6efd (optional)."),
+        error_messages={"invalid": _("Use a colour such as #0d6efd.")},
+    )
 
     def __init__(self, *args, instance=None, **kwargs):
         self.instance = instance
@@ -324,6 +340,8 @@ class PicklistOptionForm(BootstrapFormMixin, forms.Form):
                 "label_en": instance.label_en,
                 "is_active": instance.is_active,
                 "is_default": instance.is_default,
+                "icon": instance.icon,
+                "color": instance.color,
             }
         super().__init__(*args, **kwargs)
         if instance is not None:
@@ -332,7 +350,7 @@ class PicklistOptionForm(BootstrapFormMixin, forms.Form):
     def service_data(self) -> dict:
         return {
             name: self.cleaned_data[name]
-            for name in ("label_zh", "label_en", "is_active", "is_default")
+            for name in ("label_zh", "label_en", "is_active", "is_default", "icon", "color")
         }
 
 

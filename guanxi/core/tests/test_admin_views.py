@@ -582,3 +582,31 @@ def test_recycle_bin_is_forbidden_to_a_rep(client, org):
     response = client.post(reverse("core:recycle_restore", args=["customers.account", account.pk]))
     assert response.status_code == 403
     assert not Account.objects.filter(pk=account.pk).exists()
+
+
+def test_picklist_option_icon_and_colour(admin_client):
+    types = Picklist.objects.get(code="activity_type")
+    response = admin_client.post(
+        reverse("core:picklist_option_create", args=[types.pk]),
+        {
+            "value": "wechat",
+            "label_zh": "微信",
+            "label_en": "WeChat",
+            "is_active": "on",
+            "icon": "bi-wechat",
+            "color": "#07c160",
+        },
+    )
+    assert response.status_code == 302
+    wechat = PicklistOption.objects.get(picklist=types, value="wechat")
+    assert (wechat.icon, wechat.color) == ("bi-wechat", "#07c160")
+    page = admin_client.get(reverse("core:picklist_detail", args=[types.pk])).content.decode()
+    assert 'class="bi bi-wechat me-1" style="color: #07c160"' in page
+
+    response = admin_client.post(
+        reverse("core:picklist_option_edit", args=[types.pk, wechat.pk]),
+        {"label_zh": "微信", "label_en": "WeChat", "icon": "javascript:x", "color": "red;"},
+    )
+    assert set(response.context["form"].errors) == {"icon", "color"}
+    wechat.refresh_from_db()
+    assert wechat.icon == "bi-wechat"

@@ -532,6 +532,8 @@ def picklist_option_create_view(request, pk: int):
             label_en=data["label_en"],
             is_active=data["is_active"],
             is_default=data["is_default"],
+            icon=data["icon"],
+            color=data["color"],
         ),
         success=_("Option %(name)s was added."),
         list_url=_picklist_url(picklist),
