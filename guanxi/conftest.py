@@ -36,6 +36,7 @@ SEED_MIGRATIONS = [
     ("guanxi.customers.migrations.0003_customer_picklists", "create_defaults"),
     ("guanxi.activities.migrations.0002_activity_picklists", "create_picklists"),
     ("guanxi.leads.migrations.0002_lead_picklists", "create_sources"),
+    ("guanxi.sales.migrations.0002_defaults", "create_defaults"),
 ]
 
 

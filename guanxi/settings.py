@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "guanxi.customers",
     "guanxi.activities",
     "guanxi.leads",
+    "guanxi.sales",
 ]
 
 MIDDLEWARE = [

@@ -8,6 +8,7 @@ urlpatterns = [
     path("customers/", include("guanxi.customers.urls")),
     path("activities/", include("guanxi.activities.urls")),
     path("leads/", include("guanxi.leads.urls")),
+    path("sales/", include("guanxi.sales.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # Un-namespaced names the settings use (LOGIN_URL, LOGIN_REDIRECT_URL).
     path("", home, name="home"),
