@@ -9,7 +9,7 @@ import os
 import sys
 
 SCENARIOS_HELP = (
-    "all, or a comma-separated list of: list, search, detail, calendar, activities, import, "
+    "all, or a comma-separated list of: list, search, detail, calendar, activities, leads, import, "
     "dupscan, mixed"
 )
 
@@ -38,6 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-history", action="store_true", help="skip the audit history rows (faster)"
     )
     generate.add_argument("--no-analyze", action="store_true", help="skip ANALYZE at the end")
+    generate.add_argument(
+        "--add",
+        metavar="ENTITIES",
+        help="add these entities (e.g. leads) to a dataset generated earlier, same seed",
+    )
 
     run = commands.add_parser("run", help="run scenarios and print one JSON object per line")
     run.add_argument("--scenario", default="all", help=SCENARIOS_HELP)
@@ -75,6 +80,17 @@ def main(argv: list[str] | None = None) -> int:
 
         prepare_database()
         until = datetime.date.fromisoformat(args.until) if args.until else UNTIL_DEFAULT
+        if args.add:
+            from bench.generate import add_entities
+
+            result = add_entities(
+                [name.strip() for name in args.add.split(",") if name.strip()],
+                seed=args.seed,
+                batch_size=args.batch_size,
+                analyze=not args.no_analyze,
+            )
+            print(json.dumps(result, ensure_ascii=False))
+            return 0
         result = generate(
             size=args.size,
             seed=args.seed,

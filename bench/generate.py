@@ -904,10 +904,18 @@ def build_activities(ctx: GenContext) -> None:
     build(ctx)
 
 
+def build_leads(ctx: GenContext) -> None:
+    """Leads and a public lead pool: bench/gen_leads.py."""
+    from bench.gen_leads import build_leads as build
+
+    build(ctx)
+
+
 ENTITIES: list[Entity] = [
     Entity("organisation", build_organisation),
     Entity("customers", build_customers),
     Entity("activities", build_activities),
+    Entity("leads", build_leads),
 ]
 
 
@@ -1040,3 +1048,80 @@ def generate(
         with contextlib.suppress(OSError):
             dataset_marker_path().write_text(json.dumps(result, ensure_ascii=False, indent=2))
     return result
+
+
+# Entities `add_entities` can add to an existing dataset (built on what the database holds).
+ADDABLE = ("activities", "leads")
+
+
+def add_entities(
+    names: Sequence[str],
+    *,
+    seed: int = SEED_DEFAULT,
+    batch_size: int = BATCH_SIZE,
+    analyze: bool = True,
+    log: Callable[[str], None] = _log,
+) -> dict[str, Any]:
+    """Add entities (leads) to a dataset generated before they existed: the organisation
+    and the size are read back from the database and the dataset marker."""
+    from bench.gen_leads import organisation_from_database
+    from guanxi.customers.models import Account
+
+    unknown = [name for name in names if name not in ADDABLE]
+    if unknown:
+        raise RuntimeError(f"cannot add {unknown}: only {', '.join(ADDABLE)}")
+    marker = read_dataset_marker()
+    until = datetime.date.fromisoformat(marker["until"]) if marker.get("until") else UNTIL_DEFAULT
+    accounts = Account.all_objects.count()
+    size_name = marker.get("size", "S")
+    ctx = GenContext(
+        size_name=size_name,
+        size=Size(accounts=accounts, users=marker.get("users", 0), departments=0),
+        seed=marker.get("seed", seed),
+        until=until,
+        batch_size=batch_size,
+        log=log,
+    )
+    organisation_from_database(ctx)
+    if "activities" in names:
+        customers_from_database(ctx)
+    started = time.perf_counter()
+    for entity in ENTITIES:
+        if entity.name in names:
+            t0 = time.perf_counter()
+            entity.build(ctx)
+            ctx.seconds[entity.name] = time.perf_counter() - t0
+    from django.db import connection
+
+    from guanxi.core.search.backends import backend_for
+
+    backend_for(connection.alias).rebuild(connection)
+    if analyze:
+        analyze_database()
+    elapsed = time.perf_counter() - started
+    added = dict(sorted(ctx.rows.items()))
+    marker.setdefault("rows", {}).update(added)
+    marker["total_rows"] = sum(marker["rows"].values())
+    marker.setdefault("added", {}).update(
+        {name: round(ctx.seconds.get(name, 0.0), 2) for name in names}
+    )
+    with contextlib.suppress(OSError):
+        dataset_marker_path().write_text(json.dumps(marker, ensure_ascii=False, indent=2))
+    log(f"Added {sum(added.values()):,} rows in {elapsed:.1f}s")
+    return {"added": added, "seconds": round(elapsed, 2)}
+
+
+def customers_from_database(ctx: GenContext) -> None:
+    """The per-account facts build_customers leaves in ctx, read back (accounts in id
+    order, i.e. creation order; their contacts in id order, as they were inserted), for
+    adding activities to a dataset whose generation stopped after the customers step."""
+    from guanxi.core.models import User
+    from guanxi.customers.models import Account, Contact
+
+    for pk, owner_id in Account.all_objects.order_by("pk").values_list("pk", "owner_id"):
+        ctx.account_ids.append(pk)
+        ctx.account_owner_ids.append(owner_id or 0)
+    ctx.contact_ids.extend(Contact.all_objects.order_by("pk").values_list("pk", flat=True))
+    ctx.org.rep_ids = list(
+        User.objects.filter(roles__code="sales_rep").order_by("pk").values_list("pk", flat=True)
+    )

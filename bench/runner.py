@@ -28,7 +28,7 @@ from bench import scenarios
 BENCH_DIR = Path(__file__).resolve().parent
 OUT_DIR = BENCH_DIR / "out"
 ALL_SCENARIOS = [
-    "list", "search", "detail", "calendar", "activities", "import", "dupscan", "mixed",
+    "list", "search", "detail", "calendar", "activities", "leads", "import", "dupscan", "mixed",
 ]  # fmt: skip
 
 
@@ -71,6 +71,7 @@ def dataset_info() -> dict[str, Any]:
     from guanxi.activities.models import Activity, FollowUp
     from guanxi.core.models import User
     from guanxi.customers.models import Account, Contact
+    from guanxi.leads.models import Lead
 
     marker = read_dataset_marker()
     accounts = Account.all_objects.count()
@@ -84,6 +85,7 @@ def dataset_info() -> dict[str, Any]:
         "contacts": Contact.all_objects.count(),
         "activities": Activity.all_objects.count(),
         "follow_ups": FollowUp.all_objects.count(),
+        "leads": Lead.all_objects.count(),
         "users": User.objects.count(),
         "generated_rows_per_second": marker.get("rows_per_second"),
     }
@@ -496,7 +498,7 @@ def run(
         prepare_database()  # the code may have moved on since the dataset was generated
     meta = run_meta()
     results: list[dict[str, Any]] = []
-    if any(name in scenario_names for name in ("list", "detail", "activities", "mixed")):
+    if any(name in scenario_names for name in ("list", "detail", "activities", "leads", "mixed")):
         from django.conf import settings
 
         if not (settings.DEBUG or getattr(settings, "TESTING", False)):

@@ -25,6 +25,7 @@ TARGETS: dict[str, dict[str, Any]] = {
     # The calendar range query and "my activities" are lists: the list target.
     "calendar": {"metric": "p95_ms", "op": "<", "value": 50.0, "text": "p95 < 50 ms"},
     "activities": {"metric": "p95_ms", "op": "<", "value": 50.0, "text": "p95 < 50 ms"},
+    "leads": {"metric": "p95_ms", "op": "<", "value": 50.0, "text": "p95 < 50 ms"},
     "mixed": {
         "metric": "requests_per_second",
         "op": ">=",
@@ -410,12 +411,49 @@ def activities_cases(role: str, user) -> list[Case]:
     return cases
 
 
+# --- leads: the list and the pool page ----------------------------------------------------------
+def _is_lead_page_query(sql: str) -> bool:
+    return 'from "leads_lead"' in sql and " limit " in sql and "count(" not in sql
+
+
+def leads_cases(role: str, user) -> list[Case]:
+    """The leads list (API first page: new leads by score, highest first; the `/leads/`
+    page) and the lead pool page, when the dataset has leads (`generate --add leads`)."""
+    from django.urls import NoReverseMatch, reverse
+
+    from guanxi.leads.models import Lead, Pool
+
+    if not Lead.all_objects.exists():
+        return []
+    cases = [
+        Case("leads", "leads_list_api", role, ["/api/v1/leads/"], _is_lead_page_query),
+        Case("leads", "leads_new_by_score_api", role,
+             ["/api/v1/leads/?status=new&ordering=-score"], _is_lead_page_query),
+    ]  # fmt: skip
+    try:
+        cases.insert(
+            0, Case("leads", "leads_list_html", role, [reverse("leads:lead_list")],
+                    _is_lead_page_query),
+        )  # fmt: skip
+        pool = Pool.objects.filter(kind="leads", is_active=True).order_by("pk").first()
+        if pool is not None:
+            cases.append(
+                Case("leads", "lead_pool_html", role,
+                     [reverse("leads:pool_detail", args=[pool.pk])], _is_lead_page_query,
+                     note=pool.name),
+            )  # fmt: skip
+    except NoReverseMatch:
+        pass
+    return cases
+
+
 CASE_BUILDERS: dict[str, Callable[[str, Any], list[Case]]] = {
     "list": list_cases,
     "search": search_cases,
     "detail": detail_cases,
     "calendar": calendar_cases,
     "activities": activities_cases,
+    "leads": leads_cases,
 }
 
 

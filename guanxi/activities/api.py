@@ -46,7 +46,8 @@ from guanxi.core.api.base import (
 )
 from guanxi.core.api.registry import register_viewset
 from guanxi.core.exceptions import VersionConflict
-from guanxi.core.models import User
+from guanxi.core.models import DataScope, User
+from guanxi.core.scope import is_administrator, scope_for, scope_parts, with_parts
 
 # --- what a record is regarding ---------------------------------------------------------
 
@@ -347,6 +348,19 @@ class ActivityViewSet(OwnedRecordViewSet):
         "check_in": "change",
         "appointment_outcome": "change",
     }
+
+    def get_queryset(self):
+        records = super().get_queryset()
+        user = self.request.user
+        if getattr(self, "swagger_fake_view", False) or self.action != "list":
+            return records
+        # Own scope (a rep): their activities OR the few assigned / shared to them. Read each
+        # part's first rows in index order and merge (see core.scope.with_parts) instead of
+        # sorting all of the rep's activities for every page. Wider scopes read the list's
+        # index in order and filter, which stays cheap.
+        if scope_for(user, Activity, "view") == DataScope.OWN and not is_administrator(user):
+            records = with_parts(records, scope_parts(user, Activity, "view") or ())
+        return records
 
     # --- writes through the services -----------------------------------------------------
     def perform_record_create(self, *, data, custom_data):

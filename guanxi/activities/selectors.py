@@ -25,7 +25,7 @@ from guanxi.activities.models import (
 )
 from guanxi.activities.services import week_bounds
 from guanxi.core.models import PicklistOption, User
-from guanxi.core.scope import subordinate_ids
+from guanxi.core.scope import subordinate_ids, with_parts
 
 # Periods and statuses of the "my activities" filters.
 PERIODS = ("today", "week", "overdue")
@@ -193,8 +193,11 @@ def _whose(activities: QuerySet[Activity], user: User, filters: ActivityFilters)
     if filters.scope == "team" and not filters.owner:
         return activities.filter(owner_id__in=sorted(subordinate_ids(user) | {user.pk}))
     person = filters.owner if _may_list_person(user, filters.owner) else user.pk
-    assigned = ActivityAssignee.objects.filter(user_id=person, activity_id=OuterRef("pk"))
-    return activities.filter(Q(owner_id=person) | Q(Exists(assigned)))
+    owned = Q(owner_id=person)
+    assigned = Q(pk__in=ActivityAssignee.objects.filter(user_id=person).values("activity_id"))
+    # Read page by page as two index-ordered parts: `owned OR assigned` in one statement
+    # makes the database collect and sort all of the person's activities for every page.
+    return with_parts(activities.filter(owned | assigned), (owned, assigned))
 
 
 def my_activities(*, user: User, filters: ActivityFilters | None = None) -> QuerySet[Activity]:

@@ -19,6 +19,10 @@ MODULES = [
     ("leads:funnel", _("Lead funnel"), "bi-filter"),
     ("marketing:index", _("Marketing"), "bi-megaphone"),
     ("sales:index", _("Sales"), "bi-graph-up-arrow"),
+    ("sales:forecast", _("Forecast"), "bi-graph-up"),
+    ("sales:analysis", _("Sales analysis"), "bi-pie-chart"),
+    ("sales:board", _("Pipeline board"), "bi-kanban"),
+    ("sales:funnel", _("Sales funnel"), "bi-funnel-fill"),
     ("service:index", _("Service"), "bi-headset"),
     ("analytics:index", _("Analytics"), "bi-bar-chart"),
 ]
@@ -35,6 +39,7 @@ ADMIN_ENTRIES = [
     ("leads:web_form_list", _("Web forms"), "bi-ui-checks"),
     ("leads:assignment_rules", _("Lead assignment"), "bi-shuffle"),
     ("leads:scoring_rules", _("Lead scoring"), "bi-speedometer2"),
+    ("sales:targets", _("Sales targets"), "bi-bullseye"),
     ("core:recycle_bin", _("Recycle bin"), "bi-trash"),
 ]
 

@@ -248,29 +248,50 @@ def scope_q(user: User, model: type[models.Model], action: str = "view") -> Q:
     if scope_for(user, model, action) is None:
         # A share or a team seat never lends an action the user's roles do not allow.
         return Q(pk__in=[])
+    parts = scope_parts(user, model, action)
+    if parts is None:  # scope "all"
+        return Q()
+    q = parts[0]
+    for part in parts[1:]:
+        q |= part
+    return q
+
+
+def scope_parts(user: User, model: type[models.Model], action: str = "view") -> list[Q] | None:
+    """The alternatives `scope_q` ORs together (the role scope or own records, grants,
+    subordinates' records, pool records, registered rules), each index-friendly on its own;
+    None when the rule is not a union of parts (nothing, or everything).
+
+    A list page of a sparse scope (own records plus a few granted or assigned ones) can read
+    each part's first rows in index order and merge them, where the OR of all of them makes
+    the database collect and sort every matching row (see `first_rows_of_parts`)."""
+    if not user.is_authenticated or not user.is_active or user.is_superuser:
+        return None
+    if scope_for(user, model, action) is None:
+        return None
     role_q = _role_scope_q(user, model, action)
     if not role_q:  # scope "all"
-        return role_q
+        return None
     write = action != "view"
     own = Q(owner_id=user.pk)
     # Own scope: the few granted ids are read first, so the filter stays index-friendly.
     own_only = role_q == own
-    q = role_q if own_only else role_q | own
+    parts = [role_q] if own_only else [role_q, own]
     grants = _grant_q(user, model, write=write, inline=own_only)
     if grants is not None:
-        q |= grants
+        parts.append(grants)
     subordinates = subordinate_ids(user)
     if subordinates:
-        q |= Q(owner_id__in=sorted(subordinates))
+        parts.append(Q(owner_id__in=sorted(subordinates)))
     pool_rule = _pool_rules.get(model_label(model))
     # Pool members see pool records; they change them only by claiming them first.
     if pool_rule is not None and action == "view":
-        q |= Q(owner__isnull=True) & pool_rule(user, model)
+        parts.append(Q(owner__isnull=True) & pool_rule(user, model))
     for rule in _scope_rules.get(model_label(model), ()):
         extra = rule(user, model, action)
         if extra is not None:
-            q |= extra
-    return q
+            parts.append(extra)
+    return parts
 
 
 class ScopedQuerySet(models.QuerySet):
@@ -282,3 +303,102 @@ class ScopedQuerySet(models.QuerySet):
 
     def deletable_by(self, user: User) -> ScopedQuerySet:
         return self.filter(scope_q(user, self.model, "delete"))
+
+
+# --- first rows of a union of parts --------------------------------------------------------------
+class PartedQuerySetMixin:
+    """A queryset known to be the union of `parts` (every row matches at least one of them),
+    whose slices are read part by part.
+
+    `qs[a:b]` first reads the ids of each part's first `b` rows in the queryset's order (each
+    part an index-ordered, limited read), then the slice of the rows with those ids. The first
+    `b` rows of a union are among the first `b` of its parts, so the answer is the same as the
+    plain slice; the database sorts at most `b` x parts rows instead of every matching row
+    (SQLite answers `a OR b ORDER BY x LIMIT n` with a MULTI-INDEX OR and a temporary B-tree
+    over all rows of a and b). Costs one query per part. Filters and orderings added later
+    keep the parts (they only narrow the rows); `|` and set operations drop them."""
+
+    _gx_parts: tuple[Q, ...] = ()
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._gx_parts = self._gx_parts
+        return clone
+
+    def _without_parts(self):
+        clone = self._chain()
+        clone._gx_parts = ()
+        return clone
+
+    def __or__(self, other):
+        return models.QuerySet.__or__(self._without_parts(), other)
+
+    def __xor__(self, other):
+        return models.QuerySet.__xor__(self._without_parts(), other)
+
+    def _combinator_query(self, combinator, *other_qs, all=False):
+        return super(PartedQuerySetMixin, self._without_parts())._combinator_query(
+            combinator, *other_qs, all=all
+        )
+
+    def __getitem__(self, k):
+        if (
+            not isinstance(k, slice)
+            or not self._gx_parts
+            or self._result_cache is not None
+            or self.query.combinator
+            or self.query.is_sliced
+            or self._fields is not None
+            or not self.ordered
+            or k.step is not None
+            or not isinstance(k.stop, int)
+            or k.stop <= 0
+            or (k.start is not None and not isinstance(k.start, int))
+        ):
+            return super().__getitem__(k)
+        plain = self._without_parts()
+        ids: set[int] = set()
+        for part in self._gx_parts:
+            first = plain.filter(part).prefetch_related(None).values_list("pk", flat=True)
+            ids.update(first[: k.stop])
+        return self._rows_with_ids(plain, sorted(ids))[k]
+
+    def _rows_with_ids(self, plain, ids: list):
+        """The rows with these ids, as `plain` loads and orders them. The ids were read
+        through every filter, so when nothing else shapes the statement (annotations, extra,
+        distinct) the filters are left out: the planner then reads the ids by primary key
+        instead of being tempted by an index of the filters' OR."""
+        query = plain.query
+        if query.annotations or query.extra or query.distinct or query.combinator:
+            return plain.filter(pk__in=ids)
+        rows = type(plain)(model=self.model, using=plain._db, hints=plain._hints)
+        rows._gx_parts = ()
+        rows.query.select_related = query.select_related
+        rows.query.deferred_loading = query.deferred_loading
+        rows.query.default_ordering = query.default_ordering
+        rows.query.order_by = query.order_by
+        rows._prefetch_related_lookups = plain._prefetch_related_lookups
+        return rows.filter(pk__in=ids)
+
+
+_parted_classes: dict[type, type] = {}
+
+
+def with_parts(queryset: models.QuerySet, parts) -> models.QuerySet:
+    """`queryset`, read slice by slice as the union of `parts` (see PartedQuerySetMixin).
+    The caller guarantees that every row of `queryset` matches one of the parts."""
+    parts = tuple(part for part in parts if part is not None)
+    if len(parts) < 2:
+        return queryset
+    base = type(queryset)
+    if issubclass(base, PartedQuerySetMixin):
+        base = next(c for c in base.__mro__[1:] if not issubclass(c, PartedQuerySetMixin))
+    parted = _parted_classes.get(base)
+    if parted is None:
+        parted = _parted_classes[base] = type(
+            f"Parted{base.__name__}", (PartedQuerySetMixin, base), {}
+        )
+    clone = queryset._chain()
+    clone.__class__ = parted
+    clone._gx_parts = parts
+    return clone

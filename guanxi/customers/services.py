@@ -40,6 +40,20 @@ from guanxi.customers.models import (
 # ---------------------------------------------------------------------------------------
 # Accounts
 
+# Higher apps react to accounts being created or changed (e.g. sales gives territories):
+# fn(*, accounts: list[Account], actor: User), called inside the service's transaction.
+_account_saved_hooks: list = []
+
+
+def register_account_saved_hook(fn) -> None:
+    if fn not in _account_saved_hooks:
+        _account_saved_hooks.append(fn)
+
+
+def _account_saved(accounts: list[Account], actor: User) -> None:
+    for hook in _account_saved_hooks:
+        hook(accounts=accounts, actor=actor)
+
 
 def _normalise_account_contact_points(data: dict[str, Any]) -> dict[str, Any]:
     data = dict(data)
@@ -80,6 +94,7 @@ def account_create(
     if account.kind == Account.Kind.INDIVIDUAL:
         _individual_person_sync(account=account, actor=actor)
     duplicate_keys_refresh(account)
+    _account_saved([account], actor)
     return account
 
 
@@ -114,6 +129,7 @@ def account_bulk_create(
     for position, outcome in zip(bulk_positions, created, strict=True):
         results[position] = outcome
     duplicate_keys_create_many([r for r in created if isinstance(r, Account)])
+    _account_saved([r for r in created if isinstance(r, Account)], actor)
     return results
 
 
@@ -143,6 +159,7 @@ def account_update(
     if account.kind == Account.Kind.INDIVIDUAL:
         _individual_person_sync(account=account, actor=actor)
     duplicate_keys_refresh(account)
+    _account_saved([account], actor)
     return account
 
 

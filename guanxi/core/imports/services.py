@@ -608,7 +608,12 @@ def export_queryset(
         raise ValidationError(_("This kind of record cannot be exported."))
     if fmt not in ("csv", "xlsx"):
         raise ValidationError({"fmt": [_("Choose csv or xlsx.")]})
-    visible = model.objects.visible_to(user)
+    # Shared master data (products) has no data scope: every record is visible.
+    visible = (
+        model.objects.visible_to(user)
+        if hasattr(model.objects, "visible_to")
+        else model.objects.all()
+    )
     if queryset is not None:
         visible = visible.filter(pk__in=queryset.values("pk"))
     specs = resource.export_specs()

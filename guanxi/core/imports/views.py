@@ -242,7 +242,11 @@ def export_view(request, model_label):
         raise Http404
     from guanxi.core.views.registry import get_registration
 
-    queryset = model.objects.visible_to(request.user)
+    queryset = (
+        model.objects.visible_to(request.user)
+        if hasattr(model.objects, "visible_to")
+        else model.objects.all()
+    )
     registration = get_registration(model)
     params = request.GET.copy()
     for key in ("fmt", "page", "per_page", "col", "view"):

@@ -3,6 +3,8 @@
 - `POST /api/v1/leads/{id}/convert/` `{"account": id | null, "account_data": {...},
   "contact": id | null, "contact_data": {...}, "create_opportunity": false,
   "opportunity_data": {...}}` -> `{"lead", "account", "contact", "opportunity"}`;
+- `GET /api/v1/leads/{id}/conversion-candidates/`: the accounts and contacts the duplicate
+  engine matches with the lead (those the caller may see), to pass as "account"/"contact";
 - `POST /api/v1/leads/{id}/accept/` and `POST /api/v1/leads/{id}/reject/` `{"reason"}`;
 - `GET /api/v1/leads/{id}/score-history/`: the score entries with their reasons;
 - `POST /api/v1/leads/events/` `{"lead": id | "email": "...", "event": "email_opened",
@@ -27,7 +29,7 @@ from guanxi.core.phones import email_normalise
 from guanxi.core.scope import can
 from guanxi.customers.models import Account, Contact
 from guanxi.leads.models import EngagementEvent, Lead, LeadScoreEntry, LeadStatus
-from guanxi.leads.selectors.flow import lead_score_history
+from guanxi.leads.selectors.flow import conversion_candidates, lead_score_history
 from guanxi.leads.services import conversion, scoring
 
 
@@ -93,6 +95,19 @@ class EventResultSerializer(serializers.Serializer):
     entries = ScoreEntrySerializer(many=True)
 
 
+class CandidateSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    name = serializers.CharField()
+    score = serializers.FloatField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    owner = serializers.CharField(source="owner_name")
+
+
+class CandidatesSerializer(serializers.Serializer):
+    accounts = CandidateSerializer(many=True)
+    contacts = CandidateSerializer(many=True)
+
+
 def _instance(model, pk, user):
     if pk is None:
         return None
@@ -130,6 +145,20 @@ def convert(self, request, pk=None):
                 "contact_created": result.contact_created,
             }
         ).data
+    )
+
+
+@extend_schema(
+    request=None,
+    responses={200: CandidatesSerializer},
+    summary="Existing accounts and contacts the lead may be converted into",
+)
+@action(detail=True, methods=["get"], url_path="conversion-candidates")
+def conversion_candidates_action(self, request, pk=None):
+    lead = self.get_record("view")
+    found = conversion_candidates(lead=lead, user=request.user)
+    return Response(
+        CandidatesSerializer({"accounts": found.accounts, "contacts": found.contacts}).data
     )
 
 
@@ -204,6 +233,6 @@ class LeadEventView(GuanxiAPIMixin, GenericAPIView):
 def register_api() -> None:
     from guanxi.leads.api.leads import register_lead_action
 
-    for function in (convert, accept, reject, score_history):
+    for function in (convert, conversion_candidates_action, accept, reject, score_history):
         register_lead_action(function)
     register_api_path("leads/events/", LeadEventView.as_view(), "lead-events")

@@ -18,11 +18,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import django_filters
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from guanxi.core.api.base import OwnedRecordFilterSet, OwnedRecordSerializer, OwnedRecordViewSet
 from guanxi.core.api.registry import register_viewset
-from guanxi.core.masking import EMAIL, PHONE, contact_details_visible, mask
+from guanxi.core.masking import EMAIL, PHONE, contact_detail_reveal, contact_details_visible, mask
 from guanxi.core.models import PicklistOption
 from guanxi.leads.models import LEAD_SOURCE_PICKLIST, Lead, LeadRating, LeadStage, LeadStatus
 from guanxi.leads.services import leads as services
@@ -111,6 +114,11 @@ class LeadSerializer(OwnedRecordSerializer):
         return data
 
 
+class LeadRevealSerializer(serializers.Serializer):
+    phone = serializers.CharField()
+    email = serializers.CharField()
+
+
 class LeadFilter(OwnedRecordFilterSet):
     name = django_filters.CharFilter(field_name="name", lookup_expr="startswith")
     company = django_filters.CharFilter(field_name="company", lookup_expr="startswith")
@@ -138,7 +146,8 @@ class LeadViewSet(OwnedRecordViewSet):
     services (normalised phones and e-mails, duplicate keys, assignment and scoring hooks).
 
     Actions: `assign/` (owner, reason), `share/`, `history/`, `timeline/`, `attachments/`,
-    and what other areas register (e.g. `convert/`)."""
+    `reveal/` (the real phone and e-mail; logged for roles that see them masked), and what
+    other areas register (e.g. `convert/`)."""
 
     model = Lead
     queryset = Lead.objects.none()  # the real one starts from visible_to(user)
@@ -175,6 +184,21 @@ class LeadViewSet(OwnedRecordViewSet):
         return services.lead_assign(
             lead=record, owner=owner, actor=self.request.user, reason=reason, version=version
         )
+
+    @extend_schema(
+        request=None,
+        responses={200: LeadRevealSerializer},
+        summary="The lead's real phone and e-mail (the reveal is logged)",
+    )
+    @action(detail=True, methods=["post"])
+    def reveal(self, request, pk=None):
+        record = self.get_record("view")
+        values = {"phone": record.phone, "email": record.email}
+        if not contact_details_visible(request.user):
+            shown = {name: value for name, value in values.items() if value}
+            if shown:
+                contact_detail_reveal(instance=record, values=shown, actor=request.user)
+        return Response(values)
 
 
 def register_lead_action(function: Callable) -> None:

@@ -11,10 +11,10 @@
 
 from __future__ import annotations
 
-from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
 from guanxi.leads.services import assignment, scoring
+from guanxi.leads.tasks import local_crontab
 
 
 def _on_lead_created(*, lead, actor, origin: str) -> None:
@@ -32,9 +32,9 @@ def _on_form_submitted(*, lead, form) -> None:
     scoring.lead_engagement_record(lead=lead, event="form_submitted", note=form.name)
 
 
-@db_periodic_task(crontab(hour="2", minute="30"))
+@db_periodic_task(local_crontab(hour="2", minute="30"))
 def leads_score_decay() -> int:
-    """Daily: engagement points lose value with their rule's half-life."""
+    """Daily at 02:30 site time: engagement points lose value with their rule's half-life."""
     return scoring.leads_score_decay()
 
 

@@ -146,3 +146,37 @@ def test_event_endpoint_query_count(org, rules, django_assert_max_num_queries):
         )
     with django_assert_max_num_queries(12):
         assert client.get(f"/api/v1/leads/{lead.pk}/score-history/").status_code == 200
+
+
+def test_conversion_candidates_are_offered_then_used(org):
+    from guanxi.customers.services import contact_create
+
+    account = account_create(actor=org.rep1, data={"name": "杭州云帆科技有限公司"})
+    contact = contact_create(
+        actor=org.rep1, data={"name": "张伟"}, phones=[{"number": "13812345678"}]
+    )
+    lead = make_lead(
+        owner=org.rep1,
+        label="张伟",
+        actor=org.admin,
+        company="杭州云帆科技有限公司",
+        phone="13812345678",
+    )
+    client = api_client(org.rep1)
+    url = f"/api/v1/leads/{lead.pk}/conversion-candidates/"
+    response = client.get(url)
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert [row["id"] for row in body["accounts"]] == [account.pk]
+    assert [row["id"] for row in body["contacts"]] == [contact.pk]
+    assert body["accounts"][0]["name"] == "杭州云帆科技有限公司" and body["accounts"][0]["reasons"]
+    # rep3 may not see the lead: 404.
+    assert api_client(org.rep3).get(url).status_code == 404
+    response = client.post(
+        f"/api/v1/leads/{lead.pk}/convert/",
+        {"account": account.pk, "contact": contact.pk},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["account_created"] is False
+    assert Lead.objects.get(pk=lead.pk).converted_account_id == account.pk

@@ -257,3 +257,14 @@ def test_scoring_administration(org):
         actor=org.admin, data={"mql_threshold": 40, "sql_threshold": 70}
     )
     assert ScoringSettings.current().mql_threshold == 40 == saved.mql_threshold
+
+
+def test_the_daily_decay_runs_at_half_past_two_site_time():
+    """Huey hands the schedule a naive UTC time; 02:30 in Shanghai is 18:30 UTC."""
+    import datetime
+
+    from guanxi.leads.hooks.flow import leads_score_decay
+
+    task = leads_score_decay.task_class()
+    assert task.validate_datetime(datetime.datetime(2025, 3, 1, 18, 30))
+    assert not task.validate_datetime(datetime.datetime(2025, 3, 1, 2, 30))

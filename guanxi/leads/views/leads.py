@@ -18,18 +18,28 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from guanxi.core.exceptions import ActionNotAllowed, NotVisible
-from guanxi.core.masking import EMAIL, PHONE, contact_details_visible, mask
+from guanxi.core.masking import (
+    EMAIL,
+    PHONE,
+    contact_detail_reveal,
+    contact_details_visible,
+    mask,
+)
 from guanxi.core.scope import can
 from guanxi.core.selectors import record_get_visible
 from guanxi.core.views import generic
 from guanxi.core.views.registry import (
+    BulkAction,
     Column,
     FormWarning,
     ModelRegistration,
@@ -39,7 +49,7 @@ from guanxi.core.views.registry import (
 from guanxi.leads.filters import LeadFilterSet
 from guanxi.leads.forms import LeadForm, QuickFollowUpForm
 from guanxi.leads.models import Lead
-from guanxi.leads.selectors.leads import lead_activities, lead_follow_ups
+from guanxi.leads.selectors.leads import lead_activities
 from guanxi.leads.services import leads as services
 
 MASKED_FIELDS = {"phone": PHONE, "email": EMAIL}
@@ -160,6 +170,112 @@ lead_registration = ModelRegistration(
 register_model_views(Lead, lead_registration)
 
 
+# --- Bulk share and tag (the generic bar has edit / assign / delete) ---------------------------
+def _next_url(request, default: str) -> str:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    candidate = request.POST.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=False
+    ):
+        return candidate
+    return default
+
+
+def _share_leads(*, leads, form, actor) -> None:
+    from guanxi.core.services.records import record_share
+
+    for lead in leads:
+        record_share(
+            instance=lead,
+            actor=actor,
+            user=form.cleaned_data.get("user"),
+            department=form.cleaned_data.get("department"),
+            access=form.cleaned_data["access"],
+            expires_at=form.cleaned_data.get("expires_at"),
+        )
+
+
+def _tag_leads(*, leads, form, actor) -> None:
+    from guanxi.core.services.configuration import record_tags_set, tags_of
+
+    adding = list(form.cleaned_data["tags"])
+    for lead in leads:
+        current = list(tags_of(lead))
+        known = {tag.pk for tag in current}
+        record_tags_set(
+            record=lead, tags=current + [tag for tag in adding if tag.pk not in known], actor=actor
+        )
+
+
+def _bulk_lead_action(key: str, title, form_class_name: str, apply: Callable, done) -> BulkAction:
+    """A two-step bulk action: the selection posts to a form page (the share target, the
+    tags), which posts back with `step=apply`; only the leads the user may edit change."""
+
+    def handler(*, request, registration, ids):
+        from guanxi.customers import forms as customer_forms
+
+        form_class = getattr(customer_forms, form_class_name)
+        back = _next_url(request, registration.url("list"))
+        leads = list(Lead.objects.editable_by(request.user).filter(pk__in=ids).order_by("pk"))
+        skipped = len(set(ids)) - len(leads)
+        if not leads:
+            messages.error(request, _("None of the selected leads can be changed by you."))
+            return redirect(back)
+        context = {
+            "title": title,
+            "action_key": key,
+            "leads": leads,
+            "skipped": skipped,
+            "next_url": back,
+            "bulk_url": registration.url("bulk"),
+        }
+        if request.POST.get("step") != "apply":
+            return TemplateResponse(
+                request, "leads/bulk_action.html", {**context, "form": form_class()}
+            )
+        form = form_class(request.POST)
+        if not form.is_valid():
+            return TemplateResponse(request, "leads/bulk_action.html", {**context, "form": form})
+        try:
+            with transaction.atomic():
+                apply(leads=leads, form=form, actor=request.user)
+        except ValidationError as error:
+            messages.error(request, "; ".join(error.messages))
+            return redirect(back)
+        messages.success(request, done % {"count": len(leads)})
+        if skipped:
+            messages.warning(
+                request,
+                _("%(count)d record(s) were skipped because you may not change them.")
+                % {"count": skipped},
+            )
+        return redirect(back)
+
+    return BulkAction(value=key, label=title, handler=handler)
+
+
+LEAD_BULK_ACTIONS = [
+    _bulk_lead_action(
+        "share",
+        gettext_lazy("Share"),
+        "AccountShareActionForm",
+        _share_leads,
+        gettext_lazy("%(count)d lead(s) shared."),
+    ),
+    _bulk_lead_action(
+        "tag",
+        gettext_lazy("Add tags"),
+        "AccountTagActionForm",
+        _tag_leads,
+        gettext_lazy("%(count)d lead(s) tagged."),
+    ),
+]
+for _bulk_action in LEAD_BULK_ACTIONS:
+    if not any(extra.value == _bulk_action.value for extra in lead_registration.extra_bulk_actions):
+        lead_registration.extra_bulk_actions.append(_bulk_action)
+
+
 # --- What other areas add to the lead page -----------------------------------------------------
 @dataclass(frozen=True)
 class LeadSection:
@@ -237,14 +353,29 @@ def lead_page_extras(request, lead: Lead, context: dict) -> dict[str, Any]:
     if not visible_details:
         _mask_lines(context.get("feed", []))
     from guanxi.activities.models import FollowUp
+    from guanxi.activities.selectors import follow_ups as regarding_follow_ups
+    from guanxi.customers.models import Account, Contact
 
     can_follow_up = can(user, FollowUp, "add") and lead.status != "converted"
+    # Links to what the lead became, only when the reader may open them.
+    converted_account = converted_contact = None
+    if lead.converted_account_id:
+        converted_account = (
+            Account.objects.visible_to(user).filter(pk=lead.converted_account_id).first()
+        )
+    if lead.converted_contact_id:
+        converted_contact = (
+            Contact.objects.visible_to(user).filter(pk=lead.converted_contact_id).first()
+        )
     actions = sorted(_actions.values(), key=lambda a: (a.order, a.key))
     return {
         "lead": lead,
-        "lead_phone": lead.phone if visible_details else mask(PHONE, lead.phone),
-        "lead_email": lead.email if visible_details else mask(EMAIL, lead.email),
-        "follow_ups": lead_follow_ups(lead=lead, user=user),
+        "contact_details_visible": visible_details,
+        "reveal_url": reverse("leads:lead_reveal", args=[lead.pk]),
+        # With the channels' labels (`gx_channel`), as on the customer pages.
+        "follow_ups": regarding_follow_ups(record=lead, user=user),
+        "converted_account": converted_account,
+        "converted_contact": converted_contact,
         "open_activities": lead_activities(lead=lead, user=user, open_only=True),
         "past_activities": lead_activities(lead=lead, user=user, limit=10),
         "follow_up_form": QuickFollowUpForm() if can_follow_up else None,
@@ -334,6 +465,20 @@ def lead_follow_up(request, pk: int):
     return redirect(f"{detail_url}#follow-ups")
 
 
+@require_POST
+@login_required
+def lead_reveal(request, pk: int):
+    """Show the real phone or e-mail of a masked lead (htmx); the reveal is logged."""
+    lead = record_get_visible(model=Lead, pk=pk, user=request.user)
+    field = request.POST.get("field", "")
+    if field not in MASKED_FIELDS:
+        raise Http404
+    value = getattr(lead, field)
+    if not contact_details_visible(request.user) and value:
+        contact_detail_reveal(instance=lead, values={field: value}, actor=request.user)
+    return TemplateResponse(request, "leads/lead_revealed.html", {"value": value, "field": field})
+
+
 # --- URLs ------------------------------------------------------------------------------------
 LEAD_VIEW_OVERRIDES = {
     "lead_list": LeadListView,
@@ -359,6 +504,7 @@ def lead_urls() -> list:
         patterns.append(path(route, callback, name=pattern.name))
     return [
         path("<int:pk>/follow-up/", lead_follow_up, name="lead_follow_up"),
+        path("<int:pk>/reveal/", lead_reveal, name="lead_reveal"),
         *patterns,
     ]
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from guanxi.core.exceptions import ActionNotAllowed
 from guanxi.core.models import PicklistOption, User
 from guanxi.core.services.records import (
     record_create,
@@ -26,11 +27,16 @@ from guanxi.core.services.records import (
 from guanxi.sales.models import (
     COMPANY_CURRENCY,
     LOST_REASON_PICKLIST,
+    Attitude,
     Competitor,
     CompetitorStatus,
     ExchangeRate,
+    Influence,
     Opportunity,
+    OpportunityCompetitor,
+    OpportunityContact,
     OpportunityLine,
+    OpportunitySplit,
     Pipeline,
     PriceBook,
     PriceBookEntry,
@@ -510,3 +516,215 @@ def opportunity_lines_set(
         actor=actor,
     )
     return built
+
+
+# --- contacts, competitors, team -------------------------------------------------------------
+def _opportunity_contact_ok(opportunity: Opportunity, contact) -> None:
+    from guanxi.customers.models import AccountContact
+
+    if not AccountContact.objects.filter(
+        account_id=opportunity.account_id, contact_id=contact.pk, is_deleted=False
+    ).exists():
+        raise ValidationError({"contact": _("Choose one of the account's contacts.")})
+
+
+@transaction.atomic
+def opportunity_contact_set(
+    *,
+    opportunity: Opportunity,
+    actor: User,
+    contact,
+    role: PicklistOption | None = None,
+    attitude: str = Attitude.NEUTRAL,
+    influence: str = Influence.MEDIUM,
+    is_primary: bool = False,
+) -> OpportunityContact:
+    """Add a contact of the account to the deal (or change their role, attitude and
+    influence). One primary contact at most."""
+    _opportunity_contact_ok(opportunity, contact)
+    if attitude not in Attitude.values:
+        raise ValidationError({"attitude": _("Choose supporter, neutral or opponent.")})
+    if influence not in Influence.values:
+        raise ValidationError({"influence": _("Choose low, medium or high.")})
+    if role is not None and role.picklist.code != "contact_role":
+        raise ValidationError({"role": _("Choose a contact role.")})
+    if not opportunity.contact_roles.exists():
+        is_primary = True
+    if is_primary:
+        opportunity.contact_roles.exclude(contact=contact).update(is_primary=False)
+    entry, created = OpportunityContact.objects.update_or_create(
+        opportunity=opportunity,
+        contact=contact,
+        defaults={
+            "role": role,
+            "attitude": attitude,
+            "influence": influence,
+            "is_primary": is_primary,
+        },
+    )
+    if created:
+        _timeline(
+            opportunity,
+            kind="opportunity_contact",
+            text=_("%(contact)s joined the deal (%(attitude)s).")
+            % {"contact": contact, "attitude": Attitude(attitude).label},
+            actor=actor,
+            contact=contact.pk,
+        )
+    return entry
+
+
+@transaction.atomic
+def opportunity_contact_remove(*, opportunity: Opportunity, actor: User, contact_id: int) -> None:
+    entry = opportunity.contact_roles.filter(contact_id=contact_id).select_related("contact")
+    entry = entry.first()
+    if entry is None:
+        return
+    was_primary = entry.is_primary
+    entry.delete()
+    if was_primary:
+        successor = opportunity.contact_roles.order_by("id").first()
+        if successor is not None:
+            successor.is_primary = True
+            successor.save(update_fields=["is_primary"])
+    _timeline(
+        opportunity,
+        kind="opportunity_contact",
+        text=_("%(contact)s left the deal.") % {"contact": entry.contact},
+        actor=actor,
+        contact=contact_id,
+    )
+
+
+@transaction.atomic
+def opportunity_competitor_set(
+    *,
+    opportunity: Opportunity,
+    actor: User,
+    competitor: Competitor,
+    status: str = CompetitorStatus.ACTIVE,
+    notes: str = "",
+) -> OpportunityCompetitor:
+    if status not in CompetitorStatus.values:
+        raise ValidationError({"status": _("Choose a competitor status.")})
+    if status == CompetitorStatus.WON and not (opportunity.is_closed and not opportunity.is_won):
+        raise ValidationError(
+            {"status": _("A competitor wins the deal when it is marked as lost.")}
+        )
+    entry, created = OpportunityCompetitor.objects.update_or_create(
+        opportunity=opportunity,
+        competitor=competitor,
+        defaults={"status": status, "notes": notes},
+    )
+    if created:
+        _timeline(
+            opportunity,
+            kind="opportunity_competitor",
+            text=_("Competitor %(competitor)s added.") % {"competitor": competitor},
+            actor=actor,
+            competitor=competitor.pk,
+        )
+    return entry
+
+
+@transaction.atomic
+def opportunity_competitor_remove(
+    *, opportunity: Opportunity, actor: User, competitor_id: int
+) -> None:
+    if opportunity.winner_id == competitor_id:
+        raise ValidationError(_("This competitor won the deal; reopen it first."))
+    opportunity.competitor_entries.filter(competitor_id=competitor_id).delete()
+
+
+@transaction.atomic
+def opportunity_splits_set(
+    *,
+    opportunity: Opportunity,
+    actor: User,
+    splits: Iterable[dict[str, Any]],
+    version: int | None = None,
+) -> list[OpportunitySplit]:
+    """Replace the credit splits ({user, percent}); the shares must add up to 100 (or be
+    none at all). Everybody with a share joins the record's team so they can see it."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from guanxi.core.models import ShareAccess, TeamMember
+
+    rows, seen, errors = [], set(), []
+    for position, split in enumerate(splits):
+        user = split.get("user")
+        percent = Decimal(str(split.get("percent") or 0))
+        if user is None:
+            errors.append(_("Line %(n)d: choose a user.") % {"n": position + 1})
+            continue
+        if user.pk in seen:
+            errors.append(_("%(user)s has two shares; give one.") % {"user": user})
+            continue
+        if not Decimal(0) < percent <= Decimal(100):
+            errors.append(_("%(user)s: a share is above 0 and at most 100%%.") % {"user": user})
+            continue
+        seen.add(user.pk)
+        rows.append(OpportunitySplit(opportunity=opportunity, user=user, percent=percent))
+    if errors:
+        raise ValidationError(errors)
+    total = sum((row.percent for row in rows), Decimal(0))
+    if rows and total != Decimal(100):
+        raise ValidationError(
+            _("The shares add up to %(total)s%%; they must add up to 100%%.")
+            % {"total": total.normalize()}
+        )
+    # Bumps the version (and refuses a stale one): the team changed.
+    record_update(instance=opportunity, data={}, actor=actor, version=version)
+    opportunity.splits.all().delete()
+    OpportunitySplit.objects.bulk_create(rows)
+    content_type = ContentType.objects.get_for_model(Opportunity)
+    existing = set(
+        TeamMember.objects.filter(content_type=content_type, object_id=opportunity.pk).values_list(
+            "user_id", flat=True
+        )
+    )
+    TeamMember.objects.bulk_create(
+        [
+            TeamMember(
+                content_type=content_type,
+                object_id=opportunity.pk,
+                user=row.user,
+                access=ShareAccess.READ,
+                role="split",
+            )
+            for row in rows
+            if row.user.pk not in existing and row.user.pk != opportunity.owner_id
+        ]
+    )
+    _timeline(
+        opportunity,
+        kind="opportunity_splits",
+        text=_("Credit split: %(splits)s.")
+        % {
+            "splits": ", ".join(f"{row.user} {row.percent.normalize()}%" for row in rows)
+            or _("none")
+        },
+        actor=actor,
+    )
+    return rows
+
+
+# --- competitors (the list) --------------------------------------------------------------------
+def _require_admin(actor: User) -> None:
+    from guanxi.core.scope import is_administrator
+
+    if not is_administrator(actor):
+        raise ActionNotAllowed(_("Only an administrator can change this."))
+
+
+@transaction.atomic
+def competitor_save(
+    *, actor: User, data: dict[str, Any], competitor: Competitor | None = None
+) -> Competitor:
+    _require_admin(actor)
+    competitor = competitor or Competitor()
+    for name, value in data.items():
+        setattr(competitor, name, value)
+    competitor.full_clean()
+    competitor.save()
+    return competitor

@@ -1,1 +1,396 @@
-urlpatterns = []
+"""The pipeline board (kanban, also as a list with sums) with its drag-to-move endpoint, and
+the sales funnel (page and JSON). Thin: forms read the filters, the selectors in
+`guanxi.sales.selectors.board` read, the opportunity services write."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+from django.urls import NoReverseMatch, path, reverse
+from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from guanxi.core.exceptions import ActionNotAllowed, VersionConflict
+from guanxi.core.models import Department, PicklistOption
+from guanxi.core.scope import can, subordinate_ids
+from guanxi.sales.models import LOST_REASON_PICKLIST, Opportunity, Pipeline, Product, StageKind
+from guanxi.sales.selectors import board as selectors
+from guanxi.sales.services import opportunities as services
+
+FILTER_NAMES = ("pipeline", "owner", "team", "period", "start", "end", "product")
+
+
+def money(value: Decimal) -> str:
+    return number_format(value or Decimal("0"), decimal_pos=2, force_grouping=True)
+
+
+def url_or_none(name: str, *args, query: dict | None = None) -> str | None:
+    """The URL of a page another area builds, or None until it exists."""
+    try:
+        url = reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+    if query:
+        url = f"{url}?{urlencode({k: v for k, v in query.items() if v not in (None, '')})}"
+    return url
+
+
+def _pipelines():
+    return Pipeline.objects.filter(is_active=True).order_by("-is_default", "sort_order", "id")
+
+
+# --- filters ---------------------------------------------------------------------------------
+class BoardFilterForm(forms.Form):
+    pipeline = forms.ModelChoiceField(
+        label=gettext_lazy("Sales process"), queryset=Pipeline.objects.none(), required=False
+    )
+    owner = forms.ChoiceField(label=gettext_lazy("Owner"), required=False)
+    team = forms.ModelChoiceField(
+        label=gettext_lazy("Team"), queryset=Department.objects.all(), required=False
+    )
+    period = forms.ChoiceField(
+        label=gettext_lazy("Closing"),
+        required=False,
+        choices=[
+            ("", gettext_lazy("Any time")),
+            ("month", gettext_lazy("This month")),
+            ("quarter", gettext_lazy("This quarter")),
+            ("year", gettext_lazy("This year")),
+            ("custom", gettext_lazy("Custom")),
+        ],
+    )
+    start = forms.DateField(
+        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    product = forms.ModelChoiceField(
+        label=gettext_lazy("Product"),
+        queryset=Product.objects.filter(is_active=True).order_by("code"),
+        required=False,
+    )
+
+    def __init__(self, data, *, user):
+        super().__init__(data)
+        self.user = user
+        self.fields["pipeline"].queryset = _pipelines()
+        choices = [("", _("Everyone I can see")), (selectors.OWNER_ME, _("Me"))]
+        choices += [
+            (str(person.pk), str(person))
+            for person in selectors.owner_choices(user)
+            if person.pk != user.pk
+        ]
+        self.fields["owner"].choices = choices
+
+    def filters(self) -> selectors.BoardFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+        pipeline = data.get("pipeline") or services.default_pipeline()
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            start, end = end, start
+        product = data.get("product")
+        return selectors.BoardFilters(
+            pipeline=pipeline,
+            owner=data.get("owner") or "",
+            department=data.get("team"),
+            period=data.get("period") or "",
+            start=start,
+            end=end,
+            product_id=product.pk if product else None,
+        )
+
+
+def _require_view(user) -> None:
+    if not can(user, Opportunity, "view"):
+        raise Http404
+
+
+def _query(request) -> dict:
+    return {name: request.GET.get(name, "") for name in FILTER_NAMES if request.GET.get(name)}
+
+
+# --- the board -------------------------------------------------------------------------------
+@login_required
+def board_view(request):
+    _require_view(request.user)
+    form = BoardFilterForm(request.GET or None, user=request.user)
+    filters = form.filters()
+    data = selectors.board(request.user, filters)
+    query = _query(request)
+    list_query = {**query, "pipeline": filters.pipeline.pk}
+    for column in data["columns"]:
+        column.list_url = url_or_none(
+            "sales:opportunity_list", query={**list_query, "stage": column.stage.pk}
+        )
+        for card in column.cards:
+            card.url = url_or_none("sales:opportunity_detail", card.pk)
+    as_list = request.GET.get("view") == "list"
+    toggle_query = {**query, "pipeline": filters.pipeline.pk}
+    if not as_list:
+        toggle_query["view"] = "list"
+    context = {
+        "form": form,
+        "filters": filters,
+        "board": data,
+        "as_list": as_list,
+        "toggle_url": f"{reverse('sales:board')}?{urlencode(toggle_query)}",
+        "opportunity_list_url": url_or_none("sales:opportunity_list", query=list_query),
+        "lost_reasons": PicklistOption.objects.filter(
+            picklist__code=LOST_REASON_PICKLIST, is_active=True
+        ).order_by("sort_order", "id"),
+        "cards_per_column": selectors.CARDS_PER_COLUMN,
+        "board_text": {
+            "error": _("The move could not be saved."),
+            "moved": _("Moved."),
+            "reason": _("Say why the opportunity was lost."),
+        },
+    }
+    return render(request, "sales/board/board.html", context)
+
+
+def _totals_payload(user, filters) -> dict:
+    totals = selectors.column_totals(user, filters)
+    stages = selectors.board_stages(filters.pipeline)
+    columns = {}
+    for stage in stages:
+        row = totals.get(stage.pk, {"count": 0, "total": Decimal("0"), "weighted": Decimal("0")})
+        columns[str(stage.pk)] = {
+            "count": row["count"],
+            "total": str(row["total"]),
+            "weighted": str(row["weighted"]),
+            "total_display": money(row["total"]),
+            "weighted_display": money(row["weighted"]),
+        }
+    open_rows = [totals[s.pk] for s in stages if s.kind == StageKind.OPEN and s.pk in totals]
+    total = sum((row["total"] for row in open_rows), Decimal("0"))
+    weighted = sum((row["weighted"] for row in open_rows), Decimal("0"))
+    return {
+        "columns": columns,
+        "summary": {
+            "count": sum(row["count"] for row in open_rows),
+            "total": str(total),
+            "weighted": str(weighted),
+            "total_display": money(total),
+            "weighted_display": money(weighted),
+        },
+    }
+
+
+def _error(message, status: int, **extra) -> JsonResponse:
+    return JsonResponse({"detail": str(message), **extra}, status=status)
+
+
+@login_required
+@require_POST
+def board_move(request):
+    """Move a card: POST opportunity, stage, version (and reason, note for the lost
+    column) plus the board's filters, answered with the new version and column totals."""
+    user = request.user
+    _require_view(user)
+    try:
+        pk = int(request.POST.get("opportunity", ""))
+        stage_id = int(request.POST.get("stage", ""))
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        return _error(_("Say which opportunity goes to which stage."), 400)
+    opportunity = (
+        Opportunity.objects.visible_to(user)
+        .select_related("pipeline", "stage")
+        .filter(pk=pk)
+        .first()
+    )
+    if opportunity is None:
+        raise Http404
+    if not Opportunity.objects.editable_by(user).filter(pk=pk).exists():
+        return _error(_("You may not change this opportunity."), 403)
+    stage = opportunity.pipeline.stages.filter(pk=stage_id).first()
+    if stage is None:
+        return _error(_("The stage belongs to another sales process."), 400)
+    try:
+        if stage.kind == StageKind.WON:
+            services.opportunity_win(opportunity=opportunity, actor=user, version=version)
+        elif stage.kind == StageKind.LOST:
+            reason = PicklistOption.objects.filter(
+                picklist__code=LOST_REASON_PICKLIST,
+                is_active=True,
+                pk=request.POST.get("reason") or None,
+            ).first()
+            if reason is None:
+                return _error(_("Say why the opportunity was lost."), 400, needs_reason=True)
+            services.opportunity_lose(
+                opportunity=opportunity,
+                actor=user,
+                reason=reason,
+                note=request.POST.get("note", "").strip(),
+                version=version,
+            )
+        else:
+            services.opportunity_move(
+                opportunity=opportunity, actor=user, stage=stage, version=version
+            )
+    except VersionConflict as conflict:
+        return _error(conflict, 409, current_version=conflict.current_version)
+    except ActionNotAllowed as refusal:
+        return _error(refusal, 403)
+    except ValidationError as error:
+        return _error(" ".join(error.messages), 400)
+    form = BoardFilterForm(request.POST, user=user)
+    filters = form.filters()
+    filters.pipeline = opportunity.pipeline
+    return JsonResponse(
+        {
+            "ok": True,
+            "id": opportunity.pk,
+            "version": opportunity.version,
+            "stage": opportunity.stage_id,
+            "is_closed": opportunity.is_closed,
+            "probability": opportunity.probability,
+            **_totals_payload(user, filters),
+        }
+    )
+
+
+# --- the funnel ------------------------------------------------------------------------------
+class FunnelForm(forms.Form):
+    pipeline = forms.ModelChoiceField(
+        label=gettext_lazy("Sales process"), queryset=Pipeline.objects.none(), required=False
+    )
+    scope = forms.ChoiceField(
+        label=gettext_lazy("Whose"),
+        required=False,
+        choices=[
+            ("me", gettext_lazy("Mine")),
+            ("team", gettext_lazy("My team")),
+            ("company", gettext_lazy("Company")),
+        ],
+    )
+    start = forms.DateField(
+        label=gettext_lazy("Created from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    end = forms.DateField(
+        label=gettext_lazy("to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, data, *, user):
+        super().__init__(data)
+        self.user = user
+        self.fields["pipeline"].queryset = _pipelines()
+        if not selectors.sees_company(user):
+            self.fields["scope"].choices = self.fields["scope"].choices[:2]
+
+    def values(self):
+        data = self.cleaned_data if self.is_valid() else {}
+        today = timezone.localdate()
+        end = data.get("end") or today
+        start = data.get("start") or (end.replace(day=1) - datetime.timedelta(days=335)).replace(
+            day=1
+        )
+        if start > end:
+            start, end = end, start
+        if data.get("scope"):
+            scope = data["scope"]
+        elif selectors.sees_company(self.user):
+            scope = "company"
+        elif subordinate_ids(self.user):
+            scope = "team"
+        else:
+            scope = "me"
+        return {
+            "pipeline": data.get("pipeline") or services.default_pipeline(),
+            "scope": selectors.funnel_scope(self.user, scope),
+            "start": start,
+            "end": end,
+        }
+
+
+def _aware(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
+
+
+def funnel_report(user, values: dict) -> dict:
+    """The funnel as JSON-ready data (the page, its ?format=json and the API share it)."""
+    pipeline = values["pipeline"]
+    report = selectors.funnel(
+        user,
+        pipeline=pipeline,
+        scope=values["scope"],
+        start=_aware(values["start"]),
+        end=_aware(values["end"] + datetime.timedelta(days=1)),
+    )
+    steps = []
+    for step in report["steps"]:
+        steps.append(
+            {
+                "stage": step.stage.pk,
+                "name": str(step.stage),
+                "kind": step.stage.kind,
+                "count": step.count,
+                "amount": str(step.amount),
+                "amount_display": money(step.amount),
+                "reached": step.reached,
+                "conversion": step.conversion,
+                "url": url_or_none(
+                    "sales:opportunity_list",
+                    query={"pipeline": pipeline.pk, "stage": step.stage.pk},
+                ),
+            }
+        )
+    return {
+        "pipeline": pipeline.pk,
+        "pipeline_name": str(pipeline),
+        "scope": report["scope"],
+        "from": values["start"].isoformat(),
+        "to": values["end"].isoformat(),
+        "total": report["total"],
+        "steps": steps,
+    }
+
+
+@login_required
+def funnel_view(request):
+    _require_view(request.user)
+    form = FunnelForm(request.GET or None, user=request.user)
+    values = form.values()
+    report = funnel_report(request.user, values)
+    if request.GET.get("format") == "json":
+        return JsonResponse(report)
+    chart = [
+        {
+            "name": step["name"],
+            "value": step["reached"],
+            "url": step["url"],
+            "tip": _("%(name)s: reached by %(reached)s; in the stage now: %(count)s (%(amount)s)")
+            % {
+                "name": step["name"],
+                "reached": step["reached"],
+                "count": step["count"],
+                "amount": step["amount_display"],
+            },
+        }
+        for step in report["steps"]
+    ]
+    return render(
+        request,
+        "sales/board/funnel.html",
+        {"form": form, "values": values, "report": report, "chart": chart},
+    )
+
+
+urlpatterns = [
+    path("board/", board_view, name="board"),
+    path("board/move/", board_move, name="board_move"),
+    path("funnel/", funnel_view, name="funnel"),
+]

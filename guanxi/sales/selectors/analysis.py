@@ -1,0 +1,461 @@
+"""Sales analysis: win rate, average deal size, sales cycle, the composition of won revenue,
+comparisons with the previous period and the same period last year, and the lost-deal
+analysis (丢单分析). Everything is a grouped SQL aggregate over the viewer's visible
+opportunities (`Opportunity.objects.visible_to`), in the company currency.
+
+Definitions:
+- win rate: won / (won + lost), of the opportunities closed in the period;
+- average deal size: the won amount / the number won;
+- sales cycle: the average days from creation to closing, of the deals won in the period;
+- composition: won deals by product (their lines, converted at the deal's rate), region
+  (the account's province), industry (the account's), rep (the owner; splits are a forecast
+  matter) and source;
+- stage where lost: the last open stage the deal was in before its lost stage (StageHistory).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import (
+    Avg,
+    Count,
+    DecimalField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import NullIf, TruncMonth
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from guanxi.core.models import Department, User
+from guanxi.sales.models import (
+    Opportunity,
+    OpportunityLine,
+    Stage,
+    StageHistory,
+    StageKind,
+    TargetLevel,
+)
+from guanxi.sales.selectors.forecast import Period, _opportunity_list_url, money, period_of
+
+ONE_DECIMAL = Decimal("0.1")
+
+
+def _label(zh: str | None, en: str | None) -> str:
+    zh_first = (get_language() or "zh").startswith("zh")
+    return (zh if zh_first else (en or zh)) or (zh or "")
+
+
+def opportunities_of(*, viewer: User, level: str, subject: int | None) -> QuerySet:
+    """The viewer's visible opportunities of a person (owned), a department (and below) or
+    the company."""
+    opportunities = Opportunity.objects.visible_to(viewer)
+    if level == TargetLevel.USER:
+        return opportunities.filter(owner_id=subject)
+    if level == TargetLevel.DEPARTMENT:
+        path = Department.objects.filter(pk=subject).values_list("path", flat=True).first() or "-"
+        return opportunities.filter(department__path__startswith=path)
+    return opportunities
+
+
+def _closed_in(period: Period, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}is_closed": True, f"{prefix}close_date__gte": period.start}) & Q(
+        **{f"{prefix}close_date__lte": period.end}
+    )
+
+
+def _won(period: Period) -> Q:
+    return _closed_in(period) & Q(is_won=True)
+
+
+def _lost(period: Period) -> Q:
+    return _closed_in(period) & Q(is_won=False)
+
+
+# --- headline figures ------------------------------------------------------------------------
+@dataclass
+class Kpis:
+    period: Period
+    won_count: int = 0
+    lost_count: int = 0
+    won_amount: Decimal = Decimal(0)
+    lost_amount: Decimal = Decimal(0)
+    cycle_days: Decimal | None = None
+
+    @property
+    def win_rate(self) -> Decimal | None:
+        closed = self.won_count + self.lost_count
+        if not closed:
+            return None
+        return (Decimal(self.won_count) * 100 / closed).quantize(ONE_DECIMAL, ROUND_HALF_UP)
+
+    @property
+    def average_deal(self) -> Decimal | None:
+        if not self.won_count:
+            return None
+        return money(self.won_amount / self.won_count)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "period": self.period.key,
+            "won_count": self.won_count,
+            "lost_count": self.lost_count,
+            "won_amount": str(self.won_amount),
+            "lost_amount": str(self.lost_amount),
+            "win_rate": None if self.win_rate is None else str(self.win_rate),
+            "average_deal": None if self.average_deal is None else str(self.average_deal),
+            "cycle_days": None if self.cycle_days is None else str(self.cycle_days),
+        }
+
+
+def kpis(opportunities: QuerySet, periods: list[Period]) -> list[Kpis]:
+    """Headline figures of several periods in one aggregate query."""
+    cycle = ExpressionWrapper(F("closed_at") - F("created_at"), output_field=DurationField())
+    aggregates: dict[str, Any] = {}
+    for index, period in enumerate(periods):
+        aggregates[f"won_count_{index}"] = Count("pk", filter=_won(period))
+        aggregates[f"lost_count_{index}"] = Count("pk", filter=_lost(period))
+        aggregates[f"won_amount_{index}"] = Sum("amount_company", filter=_won(period))
+        aggregates[f"lost_amount_{index}"] = Sum("amount_company", filter=_lost(period))
+        aggregates[f"cycle_{index}"] = Avg(cycle, filter=_won(period), output_field=DurationField())
+    closed_any = Q()
+    for period in periods:
+        closed_any |= _closed_in(period)
+    row = opportunities.filter(closed_any).aggregate(**aggregates) if periods else {}
+    result = []
+    for index, period in enumerate(periods):
+        duration = row.get(f"cycle_{index}")
+        result.append(
+            Kpis(
+                period=period,
+                won_count=row.get(f"won_count_{index}") or 0,
+                lost_count=row.get(f"lost_count_{index}") or 0,
+                won_amount=money(row.get(f"won_amount_{index}")),
+                lost_amount=money(row.get(f"lost_amount_{index}")),
+                cycle_days=_days(duration),
+            )
+        )
+    return result
+
+
+def _days(duration) -> Decimal | None:
+    if duration is None:
+        return None
+    if isinstance(duration, datetime.timedelta):
+        seconds = Decimal(str(duration.total_seconds()))
+    else:  # microseconds, as some backends answer an average of intervals
+        seconds = Decimal(str(duration)) / Decimal(1_000_000)
+    return (seconds / 86400).quantize(ONE_DECIMAL, ROUND_HALF_UP)
+
+
+def _change(now: Decimal | None, before: Decimal | None) -> Decimal | None:
+    if now is None or not before:
+        return None
+    return ((now - before) * 100 / before).quantize(ONE_DECIMAL, ROUND_HALF_UP)
+
+
+# --- breakdowns ------------------------------------------------------------------------------
+@dataclass
+class Slice:
+    key: Any
+    label: str
+    count: int
+    amount: Decimal
+    share: Decimal | None = None
+    url: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "label": self.label,
+            "count": self.count,
+            "amount": str(self.amount),
+            "share": None if self.share is None else str(self.share),
+        }
+
+
+def _with_shares(slices: list[Slice]) -> list[Slice]:
+    total = sum((s.amount for s in slices), Decimal(0))
+    for item in slices:
+        item.share = (item.amount * 100 / total).quantize(ONE_DECIMAL, ROUND_HALF_UP) if total else None
+    slices.sort(key=lambda s: (-s.amount, -s.count, str(s.label)))
+    return slices
+
+
+def _group(qs: QuerySet, key: str, *label_fields: str) -> list[dict]:
+    return list(
+        qs.order_by()
+        .values(key, *label_fields)
+        .annotate(count=Count("pk"), amount=Sum("amount_company"))
+    )
+
+
+def _drill(period: Period, status: str, **params) -> str:
+    return _opportunity_list_url(
+        **params,
+        close_from=period.start.isoformat(),
+        close_to=period.end.isoformat(),
+        status=status,
+    )
+
+
+def by_product(won: QuerySet) -> list[Slice]:
+    # A line's share of the deal in the company currency: total × amount_company / amount.
+    converted = ExpressionWrapper(
+        F("total") * F("opportunity__amount_company") / NullIf(F("opportunity__amount"), 0),
+        output_field=DecimalField(max_digits=30, decimal_places=6),
+    )
+    rows = (
+        OpportunityLine.objects.filter(opportunity__in=won.values("pk"))
+        .order_by()
+        .values("product_id", "product__code", "product__name")
+        .annotate(count=Count("opportunity_id", distinct=True), amount=Sum(converted))
+    )
+    return _with_shares(
+        [
+            Slice(
+                row["product_id"],
+                f"{row['product__code']} {row['product__name']}",
+                row["count"],
+                money(row["amount"]),
+            )
+            for row in rows
+        ]
+    )
+
+
+def by_region(won: QuerySet) -> list[Slice]:
+    return _with_shares(
+        [
+            Slice(row["account__province"], row["account__province"] or _("(no region)"), row["count"], money(row["amount"]))
+            for row in _group(won, "account__province")
+        ]
+    )
+
+
+def _option_slices(qs: QuerySet, key: str) -> list[Slice]:
+    rows = _group(qs, f"{key}_id", f"{key}__label_zh", f"{key}__label_en")
+    return _with_shares(
+        [
+            Slice(
+                row[f"{key}_id"],
+                _label(row[f"{key}__label_zh"], row[f"{key}__label_en"]) or _("(not set)"),
+                row["count"],
+                money(row["amount"]),
+            )
+            for row in rows
+        ]
+    )
+
+
+def by_industry(won: QuerySet) -> list[Slice]:
+    return _option_slices(won, "account__industry")
+
+
+def by_source(won: QuerySet) -> list[Slice]:
+    return _option_slices(won, "source")
+
+
+def by_rep(qs: QuerySet, period: Period, status: str) -> list[Slice]:
+    rows = _group(qs, "owner_id", "owner__display_name", "owner__username")
+    return _with_shares(
+        [
+            Slice(
+                row["owner_id"],
+                row["owner__display_name"] or row["owner__username"] or _("(nobody)"),
+                row["count"],
+                money(row["amount"]),
+                url=_drill(period, status, owner=row["owner_id"]),
+            )
+            for row in rows
+        ]
+    )
+
+
+def lost_by_reason(lost: QuerySet, period: Period) -> list[Slice]:
+    slices = _option_slices(lost, "lost_reason")
+    for item in slices:
+        item.url = _drill(period, "lost", lost_reason=item.key)
+    return slices
+
+
+def lost_by_competitor(lost: QuerySet, period: Period) -> list[Slice]:
+    return _with_shares(
+        [
+            Slice(
+                row["winner_id"],
+                row["winner__name"] or _("(no competitor named)"),
+                row["count"],
+                money(row["amount"]),
+                url=_drill(period, "lost", winner=row["winner_id"]),
+            )
+            for row in _group(lost, "winner_id", "winner__name")
+        ]
+    )
+
+
+def lost_by_stage(lost: QuerySet) -> list[Slice]:
+    last_open = Subquery(
+        StageHistory.objects.filter(opportunity=OuterRef("pk"), stage__kind=StageKind.OPEN)
+        .order_by("-entered_at", "-id")
+        .values("stage_id")[:1]
+    )
+    rows = list(
+        lost.order_by()
+        .annotate(lost_at=last_open)
+        .values("lost_at")
+        .annotate(count=Count("pk"), amount=Sum("amount_company"))
+    )
+    stages = {
+        stage.pk: stage
+        for stage in Stage.objects.filter(pk__in=[r["lost_at"] for r in rows if r["lost_at"]])
+        .select_related("pipeline")
+    }
+    several = len({s.pipeline_id for s in stages.values()}) > 1
+    slices = []
+    for row in rows:
+        stage = stages.get(row["lost_at"])
+        if stage is None:
+            label = _("(unknown)")
+        else:
+            label = f"{stage.pipeline} · {stage}" if several else str(stage)
+        item = Slice(row["lost_at"], label, row["count"], money(row["amount"]))
+        item.sort_order = (stage.pipeline.sort_order, stage.pipeline_id, stage.sort_order) if stage else (9999, 0, 0)  # type: ignore[attr-defined]
+        slices.append(item)
+    _with_shares(slices)
+    slices.sort(key=lambda s: s.sort_order)  # type: ignore[attr-defined]
+    return slices
+
+
+def monthly_trend(opportunities: QuerySet, end: datetime.date, months: int = 12) -> list[dict]:
+    """Won and lost per month for the `months` months up to the one holding `end`."""
+    first = period_of(end, "month").shifted(-(months - 1))
+    window = Period("trend", "month", first.year, first.months)
+    start = window.start
+    rows = (
+        opportunities.filter(is_closed=True, close_date__gte=start, close_date__lte=end)
+        .order_by()
+        .annotate(month=TruncMonth("close_date"))
+        .values("month")
+        .annotate(
+            won=Count("pk", filter=Q(is_won=True)),
+            lost=Count("pk", filter=Q(is_won=False)),
+            won_amount=Sum("amount_company", filter=Q(is_won=True)),
+            lost_amount=Sum("amount_company", filter=Q(is_won=False)),
+        )
+    )
+    found = {}
+    for row in rows:
+        month = row["month"]
+        if isinstance(month, datetime.datetime):
+            month = month.date()
+        found[(month.year, month.month)] = row
+    result = []
+    for step in range(months):
+        period = first.shifted(step)
+        row = found.get((period.year, period.months[0]), {})
+        won, lost = row.get("won") or 0, row.get("lost") or 0
+        result.append(
+            {
+                "month": period.key,
+                "won": won,
+                "lost": lost,
+                "won_amount": money(row.get("won_amount")),
+                "lost_amount": money(row.get("lost_amount")),
+                "win_rate": (Decimal(won) * 100 / (won + lost)).quantize(ONE_DECIMAL, ROUND_HALF_UP)
+                if won + lost
+                else None,
+                "url": _drill(period, "lost"),
+            }
+        )
+    return result
+
+
+# --- the whole page --------------------------------------------------------------------------
+@dataclass
+class Analysis:
+    period: Period
+    current: Kpis
+    previous: Kpis
+    last_year: Kpis
+    composition: dict[str, list[Slice]] = field(default_factory=dict)
+    lost: dict[str, list[Slice]] = field(default_factory=dict)
+    trend: list[dict] = field(default_factory=list)
+    urls: dict[str, str] = field(default_factory=dict)
+
+    def changes(self) -> dict[str, dict[str, Decimal | None]]:
+        """% change of each headline figure against the previous period and last year."""
+        result = {}
+        for name in ("won_amount", "won_count", "win_rate", "average_deal", "cycle_days"):
+            now = getattr(self.current, name)
+            now = None if now is None else Decimal(now)
+            result[name] = {
+                "previous": _change(now, _decimal_or_none(getattr(self.previous, name))),
+                "last_year": _change(now, _decimal_or_none(getattr(self.last_year, name))),
+            }
+        return result
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "period": self.period.key,
+            "current": self.current.as_dict(),
+            "previous": self.previous.as_dict(),
+            "last_year": self.last_year.as_dict(),
+            "composition": {k: [s.as_dict() for s in v] for k, v in self.composition.items()},
+            "lost": {k: [s.as_dict() for s in v] for k, v in self.lost.items()},
+            "trend": [
+                {**row, "won_amount": str(row["won_amount"]), "lost_amount": str(row["lost_amount"]), "win_rate": None if row["win_rate"] is None else str(row["win_rate"])}
+                for row in self.trend
+            ],
+        }
+
+
+def _decimal_or_none(value) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def sales_analysis(
+    *, viewer: User, period: Period, level: str = TargetLevel.COMPANY, subject: int | None = None
+) -> Analysis:
+    opportunities = opportunities_of(viewer=viewer, level=level, subject=subject)
+    current, previous, last_year = kpis(
+        opportunities, [period, period.previous(), period.same_last_year()]
+    )
+    won = opportunities.filter(_won(period))
+    lost = opportunities.filter(_lost(period))
+    owner = subject if level == TargetLevel.USER else None
+    department = subject if level == TargetLevel.DEPARTMENT else None
+    return Analysis(
+        period=period,
+        current=current,
+        previous=previous,
+        last_year=last_year,
+        composition={
+            "product": by_product(won),
+            "region": by_region(won),
+            "industry": by_industry(won),
+            "rep": by_rep(won, period, "won"),
+            "source": by_source(won),
+        },
+        lost={
+            "reason": lost_by_reason(lost, period),
+            "competitor": lost_by_competitor(lost, period),
+            "stage": lost_by_stage(lost),
+            "rep": by_rep(lost, period, "lost"),
+        },
+        trend=monthly_trend(opportunities, period.end),
+        urls={
+            "won": _drill(period, "won", owner=owner, department=department),
+            "lost": _drill(period, "lost", owner=owner, department=department),
+        },
+    )

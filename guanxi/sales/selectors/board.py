@@ -1,0 +1,397 @@
+"""Reads behind the pipeline board (kanban) and the sales funnel.
+
+Everything starts from `Opportunity.objects.visible_to(user)` and is summed in SQL: a
+board is one aggregate query (count, total and weighted total per stage), one windowed
+query for the first cards of every column and one for which of those the user may move,
+whatever the number of opportunities. The funnel is two queries: what stands in each stage
+now, and how far every opportunity of the period got (from the stage history).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
+from django.utils import timezone
+
+from guanxi.core.models import DataScope, Department, User
+from guanxi.core.scope import is_administrator, scope_for, subordinate_ids
+from guanxi.sales.models import (
+    Opportunity,
+    OpportunityLine,
+    Pipeline,
+    Stage,
+    StageHistory,
+    StageKind,
+)
+
+CARDS_PER_COLUMN = 50
+ZERO = Decimal("0")
+HUNDRED = Decimal("100")
+CENT = Decimal("0.01")
+TOTAL_FIELD = DecimalField(max_digits=30, decimal_places=2)
+WEIGHT_FIELD = DecimalField(max_digits=30, decimal_places=4)
+
+PERIODS = ("month", "quarter", "year", "custom")
+OWNER_ME = "me"
+
+
+# --- periods ---------------------------------------------------------------------------------
+def period_bounds(
+    period: str,
+    *,
+    today: datetime.date | None = None,
+    start: datetime.date | None = None,
+    end: datetime.date | None = None,
+) -> tuple[datetime.date | None, datetime.date | None]:
+    """First and last day (both included) of "this month", "this quarter", "this year" or a
+    custom range; (None, None) without a period."""
+    today = today or timezone.localdate()
+    if period == "month":
+        first = today.replace(day=1)
+        following = (first + datetime.timedelta(days=32)).replace(day=1)
+        return first, following - datetime.timedelta(days=1)
+    if period == "quarter":
+        first_month = (today.month - 1) // 3 * 3 + 1
+        first = today.replace(month=first_month, day=1)
+        following = (first + datetime.timedelta(days=95)).replace(day=1)
+        return first, following - datetime.timedelta(days=1)
+    if period == "year":
+        return today.replace(month=1, day=1), today.replace(month=12, day=31)
+    if period == "custom":
+        return start, end
+    return None, None
+
+
+def _date_range_q(name: str, start, end) -> Q:
+    q = Q()
+    if start:
+        q &= Q(**{f"{name}__gte": start})
+    if end:
+        q &= Q(**{f"{name}__lte": end})
+    return q
+
+
+# --- the board -------------------------------------------------------------------------------
+@dataclass
+class BoardFilters:
+    """What the board shows. `owner`: "" (everyone the user may see), "me" or a user id."""
+
+    pipeline: Pipeline
+    owner: str = ""
+    department: Department | None = None
+    period: str = ""
+    start: datetime.date | None = None
+    end: datetime.date | None = None
+    product_id: int | None = None
+
+    def closing_bounds(self, today: datetime.date | None = None):
+        return period_bounds(self.period, today=today, start=self.start, end=self.end)
+
+
+@dataclass
+class Column:
+    stage: Stage
+    count: int = 0
+    total: Decimal = ZERO
+    weighted: Decimal = ZERO
+    cards: list = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return self.stage.kind
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage.kind == StageKind.OPEN
+
+    @property
+    def more(self) -> int:
+        return max(self.count - len(self.cards), 0)
+
+
+def board_stages(pipeline: Pipeline) -> list[Stage]:
+    """Open stages in order, then the won and the lost stages."""
+    order = Case(
+        When(kind=StageKind.OPEN, then=Value(0)),
+        When(kind=StageKind.WON, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    return list(pipeline.stages.annotate(_group=order).order_by("_group", "sort_order", "id"))
+
+
+def owner_choices(user: User) -> list[User]:
+    """The people whose opportunities the owner filter offers: everybody for those who
+    see everything, otherwise the user and the people below them."""
+    people = User.objects.filter(is_active=True)
+    if not sees_company(user):
+        people = people.filter(pk__in=[user.pk, *subordinate_ids(user)])
+    return list(people.order_by("display_name", "username"))
+
+
+def sees_company(user: User) -> bool:
+    return is_administrator(user) or scope_for(user, Opportunity, "view") == DataScope.ALL
+
+
+def board_queryset(user: User, filters: BoardFilters) -> QuerySet[Opportunity]:
+    """The opportunities of the pipeline the user may see, narrowed by every filter but the
+    closing period (which reads another date for open and for closed deals)."""
+    qs = Opportunity.objects.visible_to(user).filter(pipeline=filters.pipeline)
+    if filters.owner == OWNER_ME:
+        qs = qs.filter(owner_id=user.pk)
+    elif filters.owner:
+        qs = qs.filter(owner_id=int(filters.owner))
+    if filters.department is not None:
+        qs = qs.filter(department__path__startswith=filters.department.path)
+    if filters.product_id:
+        qs = qs.filter(
+            Exists(
+                OpportunityLine.objects.filter(
+                    opportunity=OuterRef("pk"), product_id=filters.product_id
+                )
+            )
+        )
+    return qs
+
+
+def _on_board_q(filters: BoardFilters, today: datetime.date | None = None) -> Q:
+    """Open deals expected to close in the period (all of them without one); closed deals
+    closed in the period (this month without one, so the won and lost columns stay a
+    current figure rather than everything ever closed)."""
+    start, end = filters.closing_bounds(today)
+    if start is None and end is None:
+        closed_start, closed_end = period_bounds("month", today=today)
+    else:
+        closed_start, closed_end = start, end
+    open_q = Q(is_closed=False) & _date_range_q("expected_close_date", start, end)
+    closed_q = Q(is_closed=True) & _date_range_q("close_date", closed_start, closed_end)
+    return open_q | closed_q
+
+
+def column_totals(
+    user: User,
+    filters: BoardFilters,
+    *,
+    today: datetime.date | None = None,
+    base: QuerySet[Opportunity] | None = None,
+) -> dict[int, dict]:
+    """{stage id: {count, total, weighted}} in the company currency: one aggregate query."""
+    base = board_queryset(user, filters) if base is None else base
+    rows = (
+        base.filter(_on_board_q(filters, today))
+        .order_by()
+        .values("stage_id")
+        .annotate(
+            count=Count("pk"),
+            total=Coalesce(Sum("amount_company"), Value(ZERO), output_field=TOTAL_FIELD),
+            weighted_raw=Coalesce(
+                Sum(F("amount_company") * F("probability"), output_field=WEIGHT_FIELD),
+                Value(ZERO),
+                output_field=WEIGHT_FIELD,
+            ),
+        )
+    )
+    return {
+        row["stage_id"]: {
+            "count": row["count"],
+            "total": Decimal(row["total"]).quantize(CENT),
+            "weighted": (Decimal(row["weighted_raw"]) / HUNDRED).quantize(CENT),
+        }
+        for row in rows
+    }
+
+
+def board(
+    user: User,
+    filters: BoardFilters,
+    *,
+    limit: int = CARDS_PER_COLUMN,
+    today: datetime.date | None = None,
+) -> dict:
+    """The board: a column per stage with its totals and the first `limit` open cards."""
+    today = today or timezone.localdate()
+    stages = board_stages(filters.pipeline)
+    base = board_queryset(user, filters)
+    totals = column_totals(user, filters, today=today, base=base)
+    columns = [Column(stage=stage, **totals.get(stage.pk, {})) for stage in stages]
+    by_stage = {column.stage.pk: column for column in columns}
+    start, end = filters.closing_bounds(today)
+    cards = list(
+        base.filter(is_closed=False)
+        .filter(_date_range_q("expected_close_date", start, end))
+        .select_related("account", "owner")
+        .annotate(
+            row=Window(
+                RowNumber(),
+                partition_by=[F("stage_id")],
+                order_by=[F("expected_close_date").asc(nulls_last=True), F("pk").asc()],
+            )
+        )
+        .filter(row__lte=limit)
+        .order_by("stage_id", "row")
+    )
+    editable = set(
+        Opportunity.objects.editable_by(user)
+        .filter(pk__in=[card.pk for card in cards])
+        .values_list("pk", flat=True)
+    )
+    now = timezone.now()
+    stage_by_id = {stage.pk: stage for stage in stages}
+    for card in cards:
+        column = by_stage.get(card.stage_id)
+        if column is None:
+            continue
+        stage = stage_by_id[card.stage_id]
+        entered = card.stage_entered_at or card.created_at
+        card.days_in_stage = max((now - entered).days, 0) if entered else 0
+        card.overdue_in_stage = bool(stage.max_days) and card.days_in_stage > stage.max_days
+        card.can_move = card.pk in editable
+        card.weighted = (card.amount_company * card.probability / HUNDRED).quantize(CENT)
+        column.cards.append(card)
+    open_columns = [column for column in columns if column.is_open]
+    return {
+        "columns": columns,
+        "open_columns": open_columns,
+        "closed_columns": [column for column in columns if not column.is_open],
+        "count": sum(column.count for column in open_columns),
+        "total": sum((column.total for column in open_columns), ZERO),
+        "weighted": sum((column.weighted for column in open_columns), ZERO),
+        "closing": (start, end),
+    }
+
+
+# --- the funnel ------------------------------------------------------------------------------
+SCOPES = ("me", "team", "company")
+
+
+def funnel_scope(user: User, scope: str) -> str:
+    """The scope actually used: "company" only for those who see every opportunity."""
+    if scope == "company" and not sees_company(user):
+        return "team"
+    return scope if scope in SCOPES else "me"
+
+
+def funnel_queryset(
+    user: User,
+    *,
+    pipeline: Pipeline,
+    scope: str,
+    start: datetime.datetime | None,
+    end: datetime.datetime | None,
+) -> QuerySet[Opportunity]:
+    """Opportunities of the pipeline created in [start, end) within the chosen scope."""
+    qs = Opportunity.objects.visible_to(user).filter(pipeline=pipeline)
+    scope = funnel_scope(user, scope)
+    if scope == "me":
+        qs = qs.filter(owner_id=user.pk)
+    elif scope == "team":
+        qs = qs.filter(owner_id__in=[user.pk, *sorted(subordinate_ids(user))])
+    if start is not None:
+        qs = qs.filter(created_at__gte=start)
+    if end is not None:
+        qs = qs.filter(created_at__lt=end)
+    return qs
+
+
+@dataclass
+class FunnelStep:
+    stage: Stage
+    position: int
+    count: int = 0  # open opportunities in the stage now (won: won deals)
+    amount: Decimal = ZERO
+    reached: int = 0  # opportunities that got at least this far
+    conversion: float | None = None  # share of `reached` that got to the next step
+
+
+def funnel(
+    user: User,
+    *,
+    pipeline: Pipeline,
+    scope: str,
+    start: datetime.datetime | None,
+    end: datetime.datetime | None,
+) -> dict:
+    """Count and amount per stage and stage-to-stage conversion.
+
+    The steps are the pipeline's open stages in order, then the won stage. An opportunity
+    *reached* a step when its stage history shows it in that step or a later one (a skipped
+    stage counts as passed; a lost deal counts for the steps it reached before it was lost).
+    The conversion of a step is reached(next step) / reached(this step)."""
+    stages = [stage for stage in board_stages(pipeline) if stage.kind != StageKind.LOST]
+    open_stages = [stage for stage in stages if stage.kind == StageKind.OPEN]
+    won = [stage for stage in stages if stage.kind == StageKind.WON]
+    steps = [FunnelStep(stage=stage, position=i) for i, stage in enumerate(open_stages)]
+    won_position = len(open_stages)
+    steps += [FunnelStep(stage=stage, position=won_position) for stage in won[:1]]
+    base = funnel_queryset(user, pipeline=pipeline, scope=scope, start=start, end=end)
+
+    current = (
+        base.filter(Q(is_closed=False) | Q(is_won=True))
+        .order_by()
+        .values("stage_id")
+        .annotate(
+            count=Count("pk"),
+            amount=Coalesce(Sum("amount_company"), Value(ZERO), output_field=TOTAL_FIELD),
+        )
+    )
+    by_stage = {row["stage_id"]: row for row in current}
+    won_ids = {stage.pk for stage in won}
+    for step in steps:
+        if step.stage.kind == StageKind.WON:
+            rows = [by_stage[pk] for pk in won_ids if pk in by_stage]
+        else:
+            rows = [by_stage[step.stage.pk]] if step.stage.pk in by_stage else []
+        step.count = sum(row["count"] for row in rows)
+        step.amount = sum((Decimal(row["amount"]) for row in rows), ZERO).quantize(CENT)
+
+    def position_of(prefix: str):
+        whens = [
+            When(**{f"{prefix}stage_id": stage.pk}, then=Value(i))
+            for i, stage in enumerate(open_stages)
+        ]
+        whens += [When(**{f"{prefix}stage_id": pk}, then=Value(won_position)) for pk in won_ids]
+        return Case(*whens, default=Value(-1), output_field=IntegerField())
+
+    furthest = (
+        StageHistory.objects.filter(opportunity=OuterRef("pk"))
+        .annotate(position=position_of(""))
+        .order_by("-position")
+        .values("position")[:1]
+    )
+    reached_rows = (
+        base.order_by()
+        .annotate(
+            furthest=Coalesce(
+                Subquery(furthest, output_field=IntegerField()), position_of(""), Value(-1)
+            )
+        )
+        .values("furthest")
+        .annotate(n=Count("pk"))
+    )
+    got_to = {row["furthest"]: row["n"] for row in reached_rows}
+    total = sum(got_to.values())
+    for step in steps:
+        step.reached = sum(n for position, n in got_to.items() if position >= step.position)
+    for step, following in zip(steps, steps[1:], strict=False):
+        if step.reached:
+            step.conversion = round(following.reached * 100 / step.reached, 1)
+    return {"steps": steps, "total": total, "scope": funnel_scope(user, scope)}

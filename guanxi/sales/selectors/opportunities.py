@@ -1,0 +1,171 @@
+"""Reads of the opportunity pages: sums over a filtered list, the detail page's parts
+(stage stays, the decision chain, lines, team), and what the account page shows."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, QuerySet, Sum
+from django.utils import timezone
+
+from guanxi.core.models import User
+from guanxi.sales.models import (
+    Attitude,
+    Influence,
+    Opportunity,
+    StageHistory,
+)
+
+CENT = Decimal("0.01")
+WEIGHTED = ExpressionWrapper(
+    F("amount_company") * F("probability"), output_field=DecimalField(max_digits=24, decimal_places=2)
+)
+
+
+def opportunity_totals(queryset: QuerySet) -> dict[str, Any]:
+    """Count, amount and weighted amount (company currency) of a filtered list: one
+    aggregate query."""
+    row = queryset.order_by().aggregate(
+        count=Count("pk"), amount=Sum("amount_company"), weighted=Sum(WEIGHTED)
+    )
+    amount = Decimal(row["amount"] or 0).quantize(CENT, ROUND_HALF_UP)
+    weighted = (Decimal(row["weighted"] or 0) / Decimal(100)).quantize(CENT, ROUND_HALF_UP)
+    return {"count": row["count"], "amount": amount, "weighted": weighted}
+
+
+def _days(start: datetime.datetime | None, end: datetime.datetime | None) -> int:
+    if start is None:
+        return 0
+    return max(((end or timezone.now()) - start).days, 0)
+
+
+def stage_stays(opportunity: Opportunity) -> list[dict[str, Any]]:
+    """Each stay in a stage, oldest first, with its length in days."""
+    stays = []
+    for row in StageHistory.objects.filter(opportunity=opportunity).select_related(
+        "stage", "changed_by"
+    ):
+        stays.append(
+            {
+                "stage": row.stage,
+                "entered_at": row.entered_at,
+                "left_at": row.left_at,
+                "days": _days(row.entered_at, row.left_at),
+                "changed_by": row.changed_by,
+                "amount_company": row.amount_company,
+                "probability": row.probability,
+            }
+        )
+    return stays
+
+
+def opportunity_ages(opportunity: Opportunity) -> dict[str, Any]:
+    """Days in the pipeline (from creation to closing or now), days in the current stage,
+    and whether the stay is over the stage's expected maximum."""
+    end = opportunity.closed_at if opportunity.is_closed else None
+    in_stage = _days(opportunity.stage_entered_at, end)
+    limit = opportunity.stage.max_days
+    return {
+        "days_in_pipeline": _days(opportunity.created_at, end),
+        "days_in_stage": in_stage,
+        "stage_limit": limit,
+        "over_limit": bool(limit) and not opportunity.is_closed and in_stage > limit,
+    }
+
+
+ATTITUDE_COLOURS = {
+    Attitude.SUPPORTER: "#198754",
+    Attitude.NEUTRAL: "#6c757d",
+    Attitude.OPPONENT: "#dc3545",
+}
+INFLUENCE_SIZES = {Influence.LOW: 24, Influence.MEDIUM: 36, Influence.HIGH: 52}
+
+
+def decision_chain(opportunity: Opportunity) -> dict[str, Any]:
+    """The deal's contacts as graph nodes (colour: attitude, size: influence) and the
+    "reports to" relations between them as edges: two queries."""
+    from guanxi.customers.models import ContactRelation
+
+    entries = list(
+        opportunity.contact_roles.select_related("contact", "role").order_by(
+            "-is_primary", "id"
+        )
+    )
+    ids = [entry.contact_id for entry in entries]
+    nodes = [
+        {
+            "id": str(entry.contact_id),
+            "name": str(entry.contact),
+            "role": entry.role.label if entry.role_id else "",
+            "attitude": entry.get_attitude_display(),
+            "influence": entry.get_influence_display(),
+            "symbolSize": INFLUENCE_SIZES.get(entry.influence, 36),
+            "itemStyle": {"color": ATTITUDE_COLOURS.get(entry.attitude, "#6c757d")},
+        }
+        for entry in entries
+    ]
+    edges = []
+    if len(ids) > 1:
+        edges = [
+            {"source": str(source), "target": str(target)}
+            for source, target in ContactRelation.objects.filter(
+                kind=ContactRelation.Kind.REPORTS_TO,
+                from_contact_id__in=ids,
+                to_contact_id__in=ids,
+            ).values_list("from_contact_id", "to_contact_id")
+        ]
+    return {"entries": entries, "nodes": nodes, "edges": edges}
+
+
+def account_contact_choices(opportunity: Opportunity, user: User) -> QuerySet:
+    """The contacts of the opportunity's account that the user may see."""
+    from guanxi.customers.models import Contact
+
+    return (
+        Contact.objects.visible_to(user)
+        .filter(
+            links__account_id=opportunity.account_id,
+            links__is_deleted=False,
+        )
+        .distinct()
+        .order_by("name")
+    )
+
+
+# --- the account page ------------------------------------------------------------------------
+def account_opportunities(*, account, user: User, closed_limit: int = 5) -> dict[str, Any]:
+    """The account's open opportunities the user may see, and the latest closed ones."""
+    visible = (
+        Opportunity.objects.visible_to(user)
+        .filter(account_id=account.pk)
+        .select_related("stage", "owner")
+    )
+    open_ones = list(visible.filter(is_closed=False).order_by("expected_close_date", "-id")[:20])
+    closed = list(visible.filter(is_closed=True).order_by("-close_date", "-id")[:closed_limit])
+    return {"open": open_ones, "closed": closed}
+
+
+def lifetime_revenue(account) -> Decimal:
+    """Every won opportunity of the account, in the company currency."""
+    total = Opportunity.objects.filter(account_id=account.pk, is_won=True).aggregate(
+        total=Sum("amount_company")
+    )["total"]
+    return Decimal(total or 0).quantize(CENT)
+
+
+def last_purchase(account) -> datetime.date | None:
+    return Opportunity.objects.filter(account_id=account.pk, is_won=True).aggregate(
+        last=Max("close_date")
+    )["last"]
+
+
+def open_opportunity_accounts(account_ids: list[int]) -> set[int]:
+    """Which of the accounts have an open opportunity (a pool keeps those with its owner)."""
+    return set(
+        Opportunity.objects.filter(account_id__in=account_ids, is_closed=False)
+        .values_list("account_id", flat=True)
+        .distinct()
+    )
+

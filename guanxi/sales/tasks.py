@@ -1,0 +1,29 @@
+"""Background jobs of the sales app (Huey; immediate under tests).
+
+Every Monday at 06:00 local time (settings.TIME_ZONE, whatever zone Huey's clock runs in):
+the forecast snapshot of the current month, quarter and year, so "forecast vs actual" can be
+compared later.
+"""
+
+import datetime
+
+from django.utils import timezone
+from huey.contrib.djhuey import HUEY, db_periodic_task
+
+
+def monday_six_local(moment: datetime.datetime) -> bool:
+    """Huey's periodic check: `moment` is naive UTC (Huey's default) or naive system time."""
+    if HUEY.utc:
+        aware = moment.replace(tzinfo=datetime.UTC)
+    else:
+        aware = moment.astimezone()
+    local = timezone.localtime(aware)
+    return local.weekday() == 0 and local.hour == 6 and local.minute == 0
+
+
+@db_periodic_task(monday_six_local)
+def forecast_snapshot_task() -> int:
+    """Take this week's forecast snapshot (idempotent per day)."""
+    from guanxi.sales.services.forecast import forecast_snapshot_take
+
+    return forecast_snapshot_take()

@@ -1,0 +1,253 @@
+"""The board's reads: column counts and sums, weighted sums, filters, data scope, the card
+limit, days in stage, and a fixed number of queries."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from guanxi.customers.tests.factories import make_account
+from guanxi.sales.models import Opportunity, Pipeline, Product
+from guanxi.sales.selectors import board as selectors
+from guanxi.sales.services import opportunities as services
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pipeline():
+    return Pipeline.objects.get(is_default=True)
+
+
+def stages(pipeline):
+    return {s.name_en: s for s in pipeline.stages.all()}
+
+
+def make_opportunity(owner, name="Deal", *, amount="0", stage=None, actor=None, **data):
+    """An opportunity of `owner`, created by them, moved to `stage` without exit criteria
+    (the stage is set straight on the row: tests of the board, not of the services)."""
+    actor = actor or owner
+    account = make_account(owner=owner, label=f"{name} Ltd", actor=actor)
+    opportunity = services.opportunity_create(
+        actor=actor,
+        data={"name": name, "account": account, "amount": Decimal(amount), "owner": owner, **data},
+    )
+    if stage is not None:
+        Opportunity.objects.filter(pk=opportunity.pk).update(
+            stage=stage, probability=stage.probability
+        )
+        opportunity.refresh_from_db()
+    return opportunity
+
+
+def by_stage(data):
+    return {column.stage.name_en: column for column in data["columns"]}
+
+
+def test_columns_count_sum_and_weight_per_stage(org, pipeline):
+    s = stages(pipeline)
+    make_opportunity(org.rep1, "A", amount="1000")  # Qualification, 10%
+    make_opportunity(org.rep1, "B", amount="3000")
+    make_opportunity(org.rep1, "C", amount="2000", stage=s["Proposal"])  # 50%
+    data = selectors.board(org.rep1, selectors.BoardFilters(pipeline=pipeline))
+    columns = by_stage(data)
+    assert [c.stage.name_en for c in data["columns"]] == [
+        "Qualification",
+        "Needs analysis",
+        "Proposal",
+        "Negotiation",
+        "Won",
+        "Lost",
+    ]
+    assert columns["Qualification"].count == 2
+    assert columns["Qualification"].total == Decimal("4000.00")
+    assert columns["Qualification"].weighted == Decimal("400.00")
+    assert columns["Proposal"].total == Decimal("2000.00")
+    assert columns["Proposal"].weighted == Decimal("1000.00")
+    assert columns["Needs analysis"].count == 0 and columns["Needs analysis"].total == 0
+    assert data["count"] == 3
+    assert data["total"] == Decimal("6000.00") and data["weighted"] == Decimal("1400.00")
+    assert {card.name for card in columns["Qualification"].cards} == {"A", "B"}
+
+
+def test_probability_edited_on_the_deal_is_what_weighs(org, pipeline):
+    opportunity = make_opportunity(org.rep1, "A", amount="1000")
+    services.opportunity_update(opportunity=opportunity, actor=org.rep1, data={"probability": 35})
+    data = selectors.board(org.rep1, selectors.BoardFilters(pipeline=pipeline))
+    assert by_stage(data)["Qualification"].weighted == Decimal("350.00")
+
+
+def test_won_and_lost_columns_count_deals_closed_this_month(org, pipeline):
+    won = make_opportunity(org.rep1, "W", amount="500")
+    services.opportunity_win(opportunity=won, actor=org.rep1)
+    old = make_opportunity(org.rep1, "Old win", amount="900")
+    services.opportunity_win(opportunity=old, actor=org.rep1)
+    Opportunity.objects.filter(pk=old.pk).update(close_date=datetime.date(2020, 1, 5))
+    data = selectors.board(org.rep1, selectors.BoardFilters(pipeline=pipeline))
+    columns = by_stage(data)
+    assert columns["Won"].count == 1 and columns["Won"].total == Decimal("500.00")
+    assert columns["Won"].cards == []  # closed deals are drop zones, not cards
+    assert data["count"] == 0  # the open pipeline leaves closed deals out
+    # With a custom closing period, the won column follows it.
+    filters = selectors.BoardFilters(
+        pipeline=pipeline,
+        period="custom",
+        start=datetime.date(2020, 1, 1),
+        end=datetime.date(2020, 1, 31),
+    )
+    assert by_stage(selectors.board(org.rep1, filters))["Won"].total == Decimal("900.00")
+
+
+def test_scope_rep_sees_own_manager_sees_team(org, pipeline):
+    make_opportunity(org.rep1, "Mine", amount="100")
+    make_opportunity(org.rep2, "Colleague", amount="200")
+    make_opportunity(org.rep3, "North", amount="400")
+    everything = selectors.BoardFilters(pipeline=pipeline)
+    rep1 = selectors.board(org.rep1, everything)
+    assert rep1["total"] == Decimal("100.00")
+    assert [c.name for c in by_stage(rep1)["Qualification"].cards] == ["Mine"]
+    manager = selectors.board(org.manager, everything)
+    assert manager["total"] == Decimal("300.00")
+    assert selectors.board(org.admin, everything)["total"] == Decimal("700.00")
+
+
+def test_owner_and_team_filters(org, pipeline):
+    make_opportunity(org.rep1, "East 1", amount="100")
+    make_opportunity(org.rep2, "East 2", amount="200")
+    make_opportunity(org.rep3, "North", amount="400")
+    me = selectors.board(org.manager, selectors.BoardFilters(pipeline=pipeline, owner="me"))
+    assert me["count"] == 0
+    person = selectors.board(
+        org.manager, selectors.BoardFilters(pipeline=pipeline, owner=str(org.rep2.pk))
+    )
+    assert person["total"] == Decimal("200.00")
+    north = selectors.board(
+        org.admin, selectors.BoardFilters(pipeline=pipeline, department=org.north)
+    )
+    assert north["total"] == Decimal("400.00")
+    division = selectors.board(
+        org.admin, selectors.BoardFilters(pipeline=pipeline, department=org.division)
+    )
+    assert division["total"] == Decimal("700.00")  # a team includes its sub-teams
+    # A filter never widens the scope: rep1 asking for rep3's deals gets nothing.
+    assert (
+        selectors.board(
+            org.rep1, selectors.BoardFilters(pipeline=pipeline, owner=str(org.rep3.pk))
+        )["count"]
+        == 0
+    )
+
+
+def test_closing_period_filter(org, pipeline):
+    today = timezone.localdate()
+    make_opportunity(org.rep1, "Now", amount="100", expected_close_date=today)
+    make_opportunity(
+        org.rep1, "Later", amount="200", expected_close_date=today + datetime.timedelta(days=800)
+    )
+    make_opportunity(org.rep1, "Undated", amount="400")
+    for period in ("month", "quarter", "year"):
+        data = selectors.board(org.rep1, selectors.BoardFilters(pipeline=pipeline, period=period))
+        assert data["total"] == Decimal("100.00"), period
+        assert [c.name for c in by_stage(data)["Qualification"].cards] == ["Now"]
+    assert selectors.board(org.rep1, selectors.BoardFilters(pipeline=pipeline))["total"] == Decimal(
+        "700.00"
+    )
+
+
+def test_period_bounds():
+    day = datetime.date(2026, 8, 17)
+    assert selectors.period_bounds("month", today=day) == (
+        datetime.date(2026, 8, 1),
+        datetime.date(2026, 8, 31),
+    )
+    assert selectors.period_bounds("quarter", today=day) == (
+        datetime.date(2026, 7, 1),
+        datetime.date(2026, 9, 30),
+    )
+    assert selectors.period_bounds("quarter", today=datetime.date(2026, 12, 31)) == (
+        datetime.date(2026, 10, 1),
+        datetime.date(2026, 12, 31),
+    )
+    assert selectors.period_bounds("year", today=day) == (
+        datetime.date(2026, 1, 1),
+        datetime.date(2026, 12, 31),
+    )
+    assert selectors.period_bounds("", today=day) == (None, None)
+
+
+def test_product_filter(org, pipeline):
+    widget = Product.objects.create(code="W1", name="Widget")
+    gadget = Product.objects.create(code="G1", name="Gadget")
+    with_widget = make_opportunity(org.rep1, "Widget deal")
+    services.opportunity_lines_set(
+        opportunity=with_widget,
+        actor=org.rep1,
+        lines=[{"product": widget, "quantity": Decimal("2"), "unit_price": Decimal("50")}],
+    )
+    make_opportunity(org.rep1, "Other", amount="999")
+    data = selectors.board(
+        org.rep1, selectors.BoardFilters(pipeline=pipeline, product_id=widget.pk)
+    )
+    assert data["count"] == 1 and data["total"] == Decimal("100.00")
+    none = selectors.board(
+        org.rep1, selectors.BoardFilters(pipeline=pipeline, product_id=gadget.pk)
+    )
+    assert none["count"] == 0
+
+
+def test_cards_are_limited_per_column_with_the_rest_counted(org, pipeline):
+    for number in range(5):
+        make_opportunity(org.rep1, f"Deal {number}", amount="10")
+    data = selectors.board(org.rep1, selectors.BoardFilters(pipeline=pipeline), limit=3)
+    column = by_stage(data)["Qualification"]
+    assert column.count == 5 and len(column.cards) == 3 and column.more == 2
+    assert column.total == Decimal("50.00")  # the sums count every deal, not just the cards
+
+
+def test_days_in_stage_and_overdue_flag(org, pipeline):
+    opportunity = make_opportunity(org.rep1, "Slow")
+    fresh = make_opportunity(org.rep1, "Fresh")
+    Opportunity.objects.filter(pk=opportunity.pk).update(
+        stage_entered_at=timezone.now() - datetime.timedelta(days=20)  # limit is 14
+    )
+    cards = {
+        c.name: c
+        for c in by_stage(selectors.board(org.rep1, selectors.BoardFilters(pipeline=pipeline)))[
+            "Qualification"
+        ].cards
+    }
+    assert cards["Slow"].days_in_stage == 20 and cards["Slow"].overdue_in_stage
+    assert cards["Fresh"].days_in_stage == 0 and not cards["Fresh"].overdue_in_stage
+    assert fresh.pk != opportunity.pk
+
+
+def test_only_editable_cards_can_move(org, pipeline):
+    make_opportunity(org.rep1, "A")
+    manager_cards = by_stage(
+        selectors.board(org.manager, selectors.BoardFilters(pipeline=pipeline))
+    )
+    assert all(card.can_move for card in manager_cards["Qualification"].cards)
+    read_only = by_stage(selectors.board(org.read_only, selectors.BoardFilters(pipeline=pipeline)))
+    cards = read_only["Qualification"].cards
+    assert cards and not any(card.can_move for card in cards)
+
+
+def _board_queries(user, pipeline):
+    user = type(user).objects.get(pk=user.pk)  # a fresh user object: no cached roles
+    with CaptureQueriesContext(connection) as captured:
+        selectors.board(user, selectors.BoardFilters(pipeline=pipeline))
+    return len(captured)
+
+
+def test_board_takes_a_fixed_number_of_queries(org, pipeline):
+    s = stages(pipeline)
+    make_opportunity(org.rep1, "First")
+    few = _board_queries(org.manager, pipeline)
+    for number in range(6):
+        make_opportunity(org.rep1 if number % 2 else org.rep2, f"More {number}", amount="5")
+        make_opportunity(org.rep2, f"Proposal {number}", stage=s["Proposal"])
+    assert _board_queries(org.manager, pipeline) == few
+    assert few <= 14  # stages, scope (roles, teams, subordinates), sums, cards, editable

@@ -1,0 +1,249 @@
+"""The board page (kanban and list), the move endpoint behind drag and drop, and the menu."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from guanxi.core.models import PicklistOption
+from guanxi.sales.models import Opportunity, Pipeline, Stage, StageHistory
+from guanxi.sales.services import opportunities as services
+from guanxi.sales.tests.test_board_selectors import make_opportunity, stages
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pipeline():
+    return Pipeline.objects.get(is_default=True)
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def move(client, opportunity, stage, version=None, **extra):
+    return client.post(
+        reverse("sales:board_move"),
+        {
+            "opportunity": opportunity.pk,
+            "stage": stage.pk,
+            "version": opportunity.version if version is None else version,
+            **extra,
+        },
+    )
+
+
+# --- the page --------------------------------------------------------------------------------
+def test_board_page_shows_columns_cards_and_totals(client, org, pipeline):
+    make_opportunity(org.rep1, "华为 ERP", amount="12345.5")
+    make_opportunity(org.rep3, "North secret", amount="999")
+    response = login(client, org.rep1).get(reverse("sales:board"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "华为 ERP" in html and "North secret" not in html
+    assert "12,345.50" in html
+    assert 'class="card gx-card gx-card-movable"' in html
+    assert "Sortable.min.js" in html and "sales/board.js" in html
+    assert html.count('class="gx-board-column') == 6
+    assert reverse("sales:board_move") in html
+    assert "Price" in html  # the lost dialog offers the lost reasons
+
+
+def test_read_only_cards_are_not_draggable(client, org, pipeline):
+    make_opportunity(org.rep1, "Look only")
+    html = login(client, org.read_only).get(reverse("sales:board")).content.decode()
+    assert "Look only" in html and "gx-card-movable" not in html
+
+
+def test_board_as_list_with_sums(client, org, pipeline):
+    s = stages(pipeline)
+    make_opportunity(org.rep1, "One", amount="1000")
+    make_opportunity(org.rep1, "Two", amount="3000", stage=s["Proposal"])
+    response = login(client, org.rep1).get(reverse("sales:board"), {"view": "list"})
+    html = response.content.decode()
+    assert 'id="board-list"' in html and 'id="board"' not in html
+    assert "4,000.00" in html  # open pipeline total
+    assert "1,600.00" in html  # weighted: 1000 × 10% + 3000 × 50%
+    assert "Show as board" in html
+
+
+def test_board_filters_are_read_from_the_query(client, org, pipeline):
+    make_opportunity(org.rep1, "East", amount="100")
+    make_opportunity(org.rep3, "North", amount="400")
+    response = login(client, org.admin).get(reverse("sales:board"), {"team": org.north.pk})
+    html = response.content.decode()
+    assert "North" in html and ">East<" not in html
+
+
+def test_board_page_query_count_is_fixed(client, org, pipeline):
+    make_opportunity(org.rep1, "First")
+    login(client, org.manager)
+    url = reverse("sales:board")
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for number in range(5):
+        make_opportunity(org.rep2, f"More {number}")
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(url).status_code == 200
+    assert len(many) == len(few)
+
+
+def test_board_needs_the_view_permission(client, org):
+    from guanxi.core.models import Role
+
+    Role.objects.filter(code="service_agent").update(permissions={"customers.account": ["view"]})
+    assert login(client, org.agent).get(reverse("sales:board")).status_code == 404
+
+
+def test_menu_lists_board_and_funnel(client, org):
+    html = login(client, org.rep1).get(reverse("sales:board")).content.decode()
+    assert reverse("sales:funnel") in html and "Pipeline board" in html
+
+
+# --- moving ----------------------------------------------------------------------------------
+def test_move_answers_the_new_version_and_totals(client, org, pipeline):
+    s = stages(pipeline)
+    opportunity = make_opportunity(org.rep1, "Deal", amount="2000")
+    make_opportunity(org.rep1, "Stays", amount="500")
+    response = move(login(client, org.rep1), opportunity, s["Needs analysis"])
+    assert response.status_code == 200, response.content
+    data = response.json()
+    opportunity.refresh_from_db()
+    assert opportunity.stage == s["Needs analysis"] and opportunity.probability == 25
+    assert data["version"] == opportunity.version and data["stage"] == s["Needs analysis"].pk
+    needs = data["columns"][str(s["Needs analysis"].pk)]
+    assert needs["count"] == 1 and needs["total"] == "2000.00" and needs["weighted"] == "500.00"
+    qualification = data["columns"][str(s["Qualification"].pk)]
+    assert qualification["count"] == 1 and qualification["total"] == "500.00"
+    assert data["summary"]["total"] == "2500.00" and data["summary"]["weighted"] == "550.00"
+    assert StageHistory.objects.filter(opportunity=opportunity).count() == 2
+
+
+def test_move_totals_follow_the_board_filters(client, org, pipeline):
+    s = stages(pipeline)
+    opportunity = make_opportunity(org.rep1, "Mine", amount="100")
+    make_opportunity(org.rep2, "Colleague's", amount="700")
+    response = move(login(client, org.manager), opportunity, s["Needs analysis"], owner=org.rep1.pk)
+    assert response.status_code == 200
+    assert response.json()["summary"]["total"] == "100.00"
+
+
+def test_exit_criteria_refusal_is_a_400_with_the_message(client, org, pipeline):
+    s = stages(pipeline)
+    opportunity = make_opportunity(org.rep1, "Deal", stage=s["Needs analysis"])
+    response = move(login(client, org.rep1), opportunity, s["Proposal"])
+    assert response.status_code == 400
+    assert response.json()["detail"] == (
+        "Before leaving Needs analysis, fill in: expected close date."
+    )
+    opportunity.refresh_from_db()
+    assert opportunity.stage == s["Needs analysis"]
+
+
+def test_stale_version_is_a_409(client, org, pipeline):
+    s = stages(pipeline)
+    opportunity = make_opportunity(org.rep1, "Deal")
+    stale = opportunity.version
+    services.opportunity_update(opportunity=opportunity, actor=org.rep1, data={"next_step": "Call"})
+    response = move(login(client, org.rep1), opportunity, s["Needs analysis"], version=stale)
+    assert response.status_code == 409
+    assert "changed by someone else" in response.json()["detail"]
+    assert response.json()["current_version"] == opportunity.version
+    opportunity.refresh_from_db()
+    assert opportunity.stage == s["Qualification"]
+
+
+def test_won_column_wins(client, org, pipeline):
+    s = stages(pipeline)
+    opportunity = make_opportunity(
+        org.rep1,
+        "Deal",
+        amount="800",
+        stage=s["Negotiation"],
+        expected_close_date=datetime.date(2030, 1, 1),
+    )
+    response = move(login(client, org.rep1), opportunity, s["Won"])
+    assert response.status_code == 200, response.content
+    opportunity.refresh_from_db()
+    assert opportunity.is_won and opportunity.is_closed
+    data = response.json()
+    assert data["is_closed"] is True
+    assert data["columns"][str(s["Won"].pk)] == {
+        "count": 1,
+        "total": "800.00",
+        "weighted": "800.00",
+        "total_display": "800.00",
+        "weighted_display": "800.00",
+    }
+
+
+def test_lost_column_needs_a_reason(client, org, pipeline):
+    s = stages(pipeline)
+    opportunity = make_opportunity(org.rep1, "Deal", amount="300")
+    login(client, org.rep1)
+    response = move(client, opportunity, s["Lost"])
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Say why the opportunity was lost.", "needs_reason": True}
+    opportunity.refresh_from_db()
+    assert not opportunity.is_closed
+    price = PicklistOption.objects.get(picklist__code="lost_reason", value="price")
+    response = move(client, opportunity, s["Lost"], reason=price.pk, note="Too dear")
+    assert response.status_code == 200, response.content
+    opportunity.refresh_from_db()
+    assert opportunity.is_closed and not opportunity.is_won
+    assert opportunity.lost_reason == price and opportunity.close_note == "Too dear"
+    assert response.json()["columns"][str(s["Lost"].pk)]["count"] == 1
+
+
+def test_invisible_opportunity_is_a_404(client, org, pipeline):
+    s = stages(pipeline)
+    opportunity = make_opportunity(org.rep3, "North")
+    response = move(login(client, org.rep1), opportunity, s["Needs analysis"])
+    assert response.status_code == 404
+    opportunity.refresh_from_db()
+    assert opportunity.stage == s["Qualification"]
+
+
+def test_visible_but_not_editable_is_a_403(client, org, pipeline):
+    s = stages(pipeline)
+    opportunity = make_opportunity(org.rep1, "Deal")
+    response = move(login(client, org.read_only), opportunity, s["Needs analysis"])
+    assert response.status_code == 403
+    opportunity.refresh_from_db()
+    assert opportunity.stage == s["Qualification"]
+
+
+def test_stage_of_another_pipeline_is_refused(client, org, pipeline):
+    other = Pipeline.objects.create(name_zh="其他", name_en="Other")
+    foreign = Stage.objects.create(pipeline=other, name_zh="A", name_en="A", kind="open")
+    opportunity = make_opportunity(org.rep1, "Deal")
+    response = move(login(client, org.rep1), opportunity, foreign)
+    assert response.status_code == 400
+
+
+def test_move_must_be_a_post_with_numbers(client, org):
+    login(client, org.rep1)
+    assert client.get(reverse("sales:board_move")).status_code == 405
+    response = client.post(reverse("sales:board_move"), {"opportunity": "x"})
+    assert response.status_code == 400
+
+
+def test_move_query_count_is_fixed(client, org, pipeline):
+    s = stages(pipeline)
+    first = make_opportunity(org.rep1, "First", amount="1")
+    second = make_opportunity(org.rep1, "Second", amount="1")
+    login(client, org.rep1)
+    with CaptureQueriesContext(connection) as few:
+        assert move(client, first, s["Needs analysis"]).status_code == 200
+    for number in range(5):
+        make_opportunity(org.rep1, f"More {number}", amount=Decimal("3"))
+    with CaptureQueriesContext(connection) as many:
+        assert move(client, second, s["Needs analysis"]).status_code == 200
+    assert len(many) == len(few)
+    assert Opportunity.objects.filter(stage=s["Needs analysis"]).count() == 2
