@@ -23,6 +23,8 @@ MODULES = [
     ("sales:analysis", _("Sales analysis"), "bi-pie-chart"),
     ("sales:board", _("Pipeline board"), "bi-kanban"),
     ("sales:funnel", _("Sales funnel"), "bi-funnel-fill"),
+    ("sales:product_list", _("Products"), "bi-box-seam"),
+    ("sales:price_book_list", _("Price books"), "bi-tags-fill"),
     ("service:index", _("Service"), "bi-headset"),
     ("analytics:index", _("Analytics"), "bi-bar-chart"),
 ]
@@ -40,6 +42,8 @@ ADMIN_ENTRIES = [
     ("leads:assignment_rules", _("Lead assignment"), "bi-shuffle"),
     ("leads:scoring_rules", _("Lead scoring"), "bi-speedometer2"),
     ("sales:targets", _("Sales targets"), "bi-bullseye"),
+    ("sales:exchange_rate_list", _("Exchange rates"), "bi-currency-exchange"),
+    ("sales:territory_list", _("Territories"), "bi-map"),
     ("core:recycle_bin", _("Recycle bin"), "bi-trash"),
 ]
 

@@ -140,7 +140,18 @@ def test_scope_and_role(org, lead):
     assert Lead.objects.get(pk=lead.pk).status != LeadStatus.CONVERTED
 
 
-def test_the_opportunity_factory(org, lead):
+@pytest.fixture
+def no_opportunity_factory():
+    """No opportunity factory during the test (the sales app registers one); whatever was
+    registered is put back afterwards."""
+    saved = list(conversion._opportunity_factory)
+    conversion.register_conversion_opportunity_factory(None)
+    yield
+    conversion._opportunity_factory[:] = saved
+
+
+def test_the_opportunity_factory(org, lead, no_opportunity_factory):
+    assert not conversion.can_create_opportunity()
     with pytest.raises(ValidationError):
         conversion.lead_convert(lead=lead, actor=org.rep1, create_opportunity=True)
     calls = []
@@ -150,13 +161,10 @@ def test_the_opportunity_factory(org, lead):
         return 4242
 
     conversion.register_conversion_opportunity_factory(factory)
-    try:
-        assert conversion.can_create_opportunity()
-        result = conversion.lead_convert(
-            lead=lead, actor=org.rep1, create_opportunity=True, opportunity_data={"name": "Deal"}
-        )
-    finally:
-        conversion.register_conversion_opportunity_factory(None)
+    assert conversion.can_create_opportunity()
+    result = conversion.lead_convert(
+        lead=lead, actor=org.rep1, create_opportunity=True, opportunity_data={"name": "Deal"}
+    )
     assert result.opportunity_id == 4242
     assert Lead.objects.get(pk=lead.pk).converted_opportunity_id == 4242
     assert calls[0][3] == {"name": "Deal"}

@@ -161,8 +161,12 @@ def test_accept_and_reject_from_the_page(client, org):
     )
 
 
-def test_convert_page_offers_candidates_and_converts(client, org):
+def test_convert_page_offers_candidates_and_converts(client, org, monkeypatch):
     from guanxi.customers.services import account_create
+    from guanxi.leads.services import conversion
+
+    # Without an opportunity factory (the sales app registers one) there is no such choice.
+    monkeypatch.setattr(conversion, "_opportunity_factory", [])
 
     existing = account_create(actor=org.rep1, data={"name": "杭州云帆科技有限公司"})
     lead = make_lead(owner=org.rep1, label="张伟", actor=org.admin, company="杭州云帆科技有限公司")

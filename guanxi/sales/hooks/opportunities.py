@@ -116,3 +116,4 @@ register_conversion_opportunity_factory(_opportunity_from_lead)
 
 # The pages and the API register themselves when imported.
 from guanxi.sales.api import opportunities as _api  # noqa: E402, F401
+from guanxi.sales.views import opportunities as _views  # noqa: E402, F401

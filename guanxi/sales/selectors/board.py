@@ -125,6 +125,8 @@ class Column:
 
     @property
     def more(self) -> int:
+        if not self.is_open:  # won and lost are drop zones: their deals are on the list
+            return 0
         return max(self.count - len(self.cards), 0)
 
 

@@ -424,14 +424,13 @@ def accounts_territory_assign(*, accounts: Sequence[Account]) -> None:
     if not ids:
         return
     territories = _ordered_territories()
-    if territories:
-        matched = dict(
-            Account.all_objects.filter(pk__in=ids)
-            .annotate(territory_match=territory_case(territories))
-            .values_list("pk", "territory_match")
-        )
-    else:
-        matched = dict.fromkeys(ids)
+    if not territories:
+        return  # no territory, so no link to remove either (links cascade with territories)
+    matched = dict(
+        Account.all_objects.filter(pk__in=ids)
+        .annotate(territory_match=territory_case(territories))
+        .values_list("pk", "territory_match")
+    )
     AccountTerritory.objects.filter(account_id__in=ids).delete()
     AccountTerritory.objects.bulk_create(
         AccountTerritory(account_id=pk, territory_id=tid) for pk, tid in matched.items() if tid

@@ -671,7 +671,7 @@ def opportunity_splits_set(
     if rows and total != Decimal(100):
         raise ValidationError(
             _("The shares add up to %(total)s%%; they must add up to 100%%.")
-            % {"total": total.normalize()}
+            % {"total": format(total.normalize(), "f")}
         )
     # Bumps the version (and refuses a stale one): the team changed.
     record_update(instance=opportunity, data={}, actor=actor, version=version)
@@ -701,7 +701,7 @@ def opportunity_splits_set(
         kind="opportunity_splits",
         text=_("Credit split: %(splits)s.")
         % {
-            "splits": ", ".join(f"{row.user} {row.percent.normalize()}%" for row in rows)
+            "splits": ", ".join(f"{row.user} {format(row.percent.normalize(), 'f')}%" for row in rows)
             or _("none")
         },
         actor=actor,

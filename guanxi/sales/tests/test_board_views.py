@@ -247,3 +247,21 @@ def test_move_query_count_is_fixed(client, org, pipeline):
         assert move(client, second, s["Needs analysis"]).status_code == 200
     assert len(many) == len(few)
     assert Opportunity.objects.filter(stage=s["Needs analysis"]).count() == 2
+
+
+def test_more_link_opens_the_list_filtered_by_stage(client, org, pipeline, monkeypatch):
+    from guanxi.sales.selectors import board as selectors
+
+    monkeypatch.setattr(selectors, "CARDS_PER_COLUMN", 2)
+    monkeypatch.setattr(selectors.board, "__kwdefaults__", {"limit": 2, "today": None})
+    s = stages(pipeline)
+    for number in range(3):
+        make_opportunity(org.rep1, f"Deal {number}")
+    html = login(client, org.rep1).get(reverse("sales:board"), {"owner": "me"}).content.decode()
+    assert "1 more" in html
+    list_url = reverse("sales:opportunity_list")
+    expected = (
+        f"{list_url}?pipeline={pipeline.pk}&amp;owner={org.rep1.pk}"
+        f"&amp;stage={s['Qualification'].pk}&amp;status=open"
+    )
+    assert expected in html

@@ -120,6 +120,20 @@ def _query(request) -> dict:
     return {name: request.GET.get(name, "") for name in FILTER_NAMES if request.GET.get(name)}
 
 
+def _list_query(user, filters: selectors.BoardFilters) -> dict:
+    """The board's filters as the opportunity list reads them (it has no team or product
+    filter: its "N more" pages show the stage's deals of the chosen owner and period)."""
+    query: dict = {"pipeline": filters.pipeline.pk}
+    if filters.owner:
+        query["owner"] = user.pk if filters.owner == selectors.OWNER_ME else filters.owner
+    start, end = filters.closing_bounds()
+    if start:
+        query["closing_after"] = start.isoformat()
+    if end:
+        query["closing_before"] = end.isoformat()
+    return query
+
+
 # --- the board -------------------------------------------------------------------------------
 @login_required
 def board_view(request):
@@ -128,10 +142,15 @@ def board_view(request):
     filters = form.filters()
     data = selectors.board(request.user, filters)
     query = _query(request)
-    list_query = {**query, "pipeline": filters.pipeline.pk}
+    list_query = _list_query(request.user, filters)
     for column in data["columns"]:
         column.list_url = url_or_none(
-            "sales:opportunity_list", query={**list_query, "stage": column.stage.pk}
+            "sales:opportunity_list",
+            query={
+                **list_query,
+                "stage": column.stage.pk,
+                "status": "open" if column.is_open else column.kind,
+            },
         )
         for card in column.cards:
             card.url = url_or_none("sales:opportunity_detail", card.pk)
