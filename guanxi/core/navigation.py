@@ -41,6 +41,8 @@ ADMIN_ENTRIES = [
     ("leads:web_form_list", _("Web forms"), "bi-ui-checks"),
     ("leads:assignment_rules", _("Lead assignment"), "bi-shuffle"),
     ("leads:scoring_rules", _("Lead scoring"), "bi-speedometer2"),
+    ("sales:pipeline_list", _("Sales processes"), "bi-diagram-2"),
+    ("sales:competitor_list", _("Competitors"), "bi-people"),
     ("sales:targets", _("Sales targets"), "bi-bullseye"),
     ("sales:exchange_rate_list", _("Exchange rates"), "bi-currency-exchange"),
     ("sales:territory_list", _("Territories"), "bi-map"),

@@ -57,10 +57,11 @@ PRODUCTS = [
 
 USD_RATE = Decimal("7.1500")
 
-# (name, provinces, cities, industry values)
+# (name, provinces, cities, industry values). The demo accounts carry an industry but no
+# province, so the demo territories go by industry.
 TERRITORIES = [
-    ("华东区", ["上海市", "江苏省", "浙江省"], [], []),
-    ("华北区", ["北京市", "天津市", "山东省"], [], []),
+    ("科技与互联网", [], [], ["it", "finance"]),
+    ("制造与建筑", [], [], ["manufacturing", "construction", "logistics"]),
 ]
 
 COMPETITORS = [
@@ -184,22 +185,30 @@ def _exchange_rate(admin) -> None:
 
 
 def _territories(admin, demo) -> None:
+    from guanxi.core.models import PicklistOption
+    from guanxi.customers.models import Account
     from guanxi.sales.models import Territory
     from guanxi.sales.services import catalogue as services
 
-    if admin is None or Territory.objects.exists():
+    if Territory.objects.exists():
         return
     teams = {
-        "华东区": ["sales.rep1", "sales.rep2", "david.chen"],
-        "华北区": ["sales.rep3", "zhang.wei"],
+        "科技与互联网": ["sales.rep1", "sales.rep2", "david.chen"],
+        "制造与建筑": ["sales.rep3", "zhang.wei", "emily.zhao"],
     }
-    for name, provinces, cities, _industries in TERRITORIES:
-        services.territory_save(
-            actor=admin,
-            data={"name": name, "provinces": provinces, "cities": cities},
-            users=[demo.users[u] for u in teams.get(name, []) if u in demo.users],
+    for order, (name, provinces, cities, values) in enumerate(TERRITORIES, start=1):
+        users = [demo.users[u] for u in teams.get(name, []) if u in demo.users]
+        industries = list(
+            PicklistOption.objects.filter(picklist__code="industry", value__in=values)
         )
-    services.territories_reassign(actor=admin)
+        data = {"name": name, "provinces": provinces, "cities": cities}
+        if admin is not None:
+            services.territory_save(actor=admin, data=data, industries=industries, users=users)
+        else:  # no administrator yet (a bare demo load): the rows alone
+            territory = Territory.objects.create(sort_order=order, **data)
+            territory.users.set(users)
+            territory.industries.set(industries)
+    services.accounts_territory_assign(accounts=list(Account.all_objects.only("pk")))
 
 
 def _project_pipeline():

@@ -56,7 +56,7 @@ class _LabelChoice(forms.ModelChoiceField):
         return obj.label
 
 
-# --- the opportunity ---------------------------------------------------------------------------
+# --- the opportunity -------------------------------------------------------------------------
 class OpportunityForm(RecordForm):
     """Create or edit an opportunity: the account among those the user sees, the stage
     among the chosen process's open stages, the probability from the stage when left
@@ -105,7 +105,9 @@ class OpportunityForm(RecordForm):
         if instance.account_id:
             accounts = (accounts | Account.all_objects.filter(pk=instance.account_id)).distinct()
         self.fields["account"].queryset = accounts
-        self.fields["lead"].queryset = Lead.objects.visible_to(user) if user else Lead.objects.none()
+        self.fields["lead"].queryset = (
+            Lead.objects.visible_to(user) if user else Lead.objects.none()
+        )
         if initial_account is not None and not instance.pk:
             self.initial.setdefault("account", initial_account.pk)
         pipelines = Pipeline.objects.filter(is_active=True)
@@ -216,7 +218,7 @@ class OpportunityFilterSet(django_filters.FilterSet):
         return queryset
 
 
-# --- the detail page's editors -----------------------------------------------------------------
+# --- the detail page's editors ---------------------------------------------------------------
 class LineForm(forms.Form):
     product = forms.ModelChoiceField(
         label=_("product"),
@@ -316,7 +318,12 @@ class SplitForm(forms.Form):
         widget=LookupSelect(url_name="core:lookup_users"),
     )
     percent = forms.DecimalField(
-        label=_("share %"), min_value=0, max_value=100, max_digits=5, decimal_places=2, required=False
+        label=_("share %"),
+        min_value=0,
+        max_value=100,
+        max_digits=5,
+        decimal_places=2,
+        required=False,
     )
 
     def __init__(self, *args: Any, **kwargs: Any):
@@ -432,6 +439,8 @@ class StageForm(forms.ModelForm):
 
 
 class CompetitorForm(forms.ModelForm):
+    website = forms.URLField(label=_("website"), required=False, assume_scheme="https")
+
     class Meta:
         model = Competitor
         fields = ["name", "website", "strengths", "weaknesses", "is_active"]

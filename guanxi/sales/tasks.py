@@ -13,10 +13,7 @@ from huey.contrib.djhuey import HUEY, db_periodic_task
 
 def monday_six_local(moment: datetime.datetime) -> bool:
     """Huey's periodic check: `moment` is naive UTC (Huey's default) or naive system time."""
-    if HUEY.utc:
-        aware = moment.replace(tzinfo=datetime.UTC)
-    else:
-        aware = moment.astimezone()
+    aware = moment.replace(tzinfo=datetime.UTC) if HUEY.utc else moment.astimezone()
     local = timezone.localtime(aware)
     return local.weekday() == 0 and local.hour == 6 and local.minute == 0
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.decorators import action
@@ -84,7 +85,7 @@ class EventSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if not attrs.get("lead") and not attrs.get("email"):
-            raise serializers.ValidationError("Give the lead's id or its e-mail address.")
+            raise serializers.ValidationError(_("Give the lead's id or its e-mail address."))
         return attrs
 
 

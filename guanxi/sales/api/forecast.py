@@ -170,7 +170,9 @@ def visible_targets(user: User):
     user_ids = [u.pk for u in subjects.users]
     visible = Q(level=TargetLevel.DEPARTMENT, department_id__in=department_ids)
     visible |= Q(level=TargetLevel.USER, user_id__in=user_ids)
-    visible |= Q(level=TargetLevel.DEPARTMENT, department__in=Department.objects.filter(reach_departments))
+    visible |= Q(
+        level=TargetLevel.DEPARTMENT, department__in=Department.objects.filter(reach_departments)
+    )
     visible |= Q(level=TargetLevel.USER, user__in=User.objects.filter(reach_users))
     if subjects.company or reach_company:
         visible |= Q(level=TargetLevel.COMPANY)

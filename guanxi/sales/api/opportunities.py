@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db import transaction
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
@@ -160,7 +161,7 @@ class OpportunityFilter(OwnedRecordFilterSet):
         return queryset.filter(is_closed=True, is_won=value == "won")
 
 
-# --- payloads of the actions -------------------------------------------------------------------
+# --- payloads of the actions -----------------------------------------------------------------
 class VersionPayload(serializers.Serializer):
     version = serializers.IntegerField(required=False, min_value=1)
 
@@ -356,7 +357,9 @@ class OpportunityViewSet(OwnedRecordViewSet):
 
     # --- the deal's parts ------------------------------------------------------------------
     @extend_schema(methods=["GET"], request=None, responses={200: LineSerializer(many=True)})
-    @extend_schema(methods=["PUT"], request=LinesPayload, responses={200: LineSerializer(many=True)})
+    @extend_schema(
+        methods=["PUT"], request=LinesPayload, responses={200: LineSerializer(many=True)}
+    )
     @action(detail=True, methods=["get", "put"], pagination_class=None, filter_backends=[])
     def lines(self, request, pk=None):
         if request.method == "GET":
@@ -375,12 +378,18 @@ class OpportunityViewSet(OwnedRecordViewSet):
 
     @extend_schema(methods=["GET"], request=None, responses={200: ContactRoleSerializer(many=True)})
     @extend_schema(
-        methods=["POST"], request=ContactRoleSerializer, responses={200: ContactRoleSerializer(many=True)}
+        methods=["POST"],
+        request=ContactRoleSerializer,
+        responses={200: ContactRoleSerializer(many=True)},
     )
     @extend_schema(
-        methods=["DELETE"], request=ContactRemovePayload, responses={200: ContactRoleSerializer(many=True)}
+        methods=["DELETE"],
+        request=ContactRemovePayload,
+        responses={200: ContactRoleSerializer(many=True)},
     )
-    @action(detail=True, methods=["get", "post", "delete"], pagination_class=None, filter_backends=[])
+    @action(
+        detail=True, methods=["get", "post", "delete"], pagination_class=None, filter_backends=[]
+    )
     def contacts(self, request, pk=None):
         if request.method == "GET":
             record = self.get_record("view")
@@ -391,7 +400,7 @@ class OpportunityViewSet(OwnedRecordViewSet):
                 payload.is_valid(raise_exception=True)
                 contact = payload.validated_data["contact"]
                 if not Contact.objects.visible_to(request.user).filter(pk=contact.pk).exists():
-                    raise serializers.ValidationError({"contact": ["Not found."]})
+                    raise serializers.ValidationError({"contact": [_("Not found.")]})
                 services.opportunity_contact_set(
                     opportunity=record, actor=request.user, **payload.validated_data
                 )
@@ -419,7 +428,9 @@ class OpportunityViewSet(OwnedRecordViewSet):
         request=CompetitorRemovePayload,
         responses={200: CompetitorEntrySerializer(many=True)},
     )
-    @action(detail=True, methods=["get", "post", "delete"], pagination_class=None, filter_backends=[])
+    @action(
+        detail=True, methods=["get", "post", "delete"], pagination_class=None, filter_backends=[]
+    )
     def competitors(self, request, pk=None):
         if request.method == "GET":
             record = self.get_record("view")
@@ -443,7 +454,9 @@ class OpportunityViewSet(OwnedRecordViewSet):
         return Response(CompetitorEntrySerializer(entries, many=True).data)
 
     @extend_schema(methods=["GET"], request=None, responses={200: SplitSerializer(many=True)})
-    @extend_schema(methods=["PUT"], request=SplitsPayload, responses={200: SplitSerializer(many=True)})
+    @extend_schema(
+        methods=["PUT"], request=SplitsPayload, responses={200: SplitSerializer(many=True)}
+    )
     @action(detail=True, methods=["get", "put"], pagination_class=None, filter_backends=[])
     def splits(self, request, pk=None):
         if request.method == "GET":

@@ -19,7 +19,7 @@ from guanxi.sales.models import Opportunity, OpportunityContact
 from guanxi.sales.selectors import opportunities as selectors
 
 
-# --- activities ----------------------------------------------------------------------------------
+# --- activities ------------------------------------------------------------------------------
 def _account_of(opportunity: Opportunity) -> int | None:
     return opportunity.account_id
 
@@ -36,15 +36,13 @@ def _primary_contact_of(opportunity: Opportunity) -> int | None:
 register_regarding(Opportunity, account_id=_account_of, contact_id=_primary_contact_of)
 
 
-# --- search --------------------------------------------------------------------------------------
+# --- search ----------------------------------------------------------------------------------
 def _account_name(opportunity: Opportunity) -> str:
     return opportunity.account.name if opportunity.account_id else ""
 
 
 def _subtitle(opportunity: Opportunity) -> str:
-    return " · ".join(
-        part for part in (_account_name(opportunity), str(opportunity.stage)) if part
-    )
+    return " · ".join(part for part in (_account_name(opportunity), str(opportunity.stage)) if part)
 
 
 register_search(
@@ -56,7 +54,7 @@ register_search(
 )
 
 
-# --- the account page ------------------------------------------------------------------------------
+# --- the account page ------------------------------------------------------------------------
 def _account_section(*, account, user) -> dict[str, Any]:
     found = selectors.account_opportunities(account=account, user=user)
     return {
@@ -81,7 +79,7 @@ register_account_figure("last_purchase", _("Last purchase"), selectors.last_purc
 register_open_opportunity_check(selectors.open_opportunity_accounts)
 
 
-# --- lead conversion -------------------------------------------------------------------------------
+# --- lead conversion -------------------------------------------------------------------------
 def _opportunity_from_lead(*, lead, account, contact, data: dict, actor) -> int:
     """The opportunity of a lead conversion: for the new (or matched) account, owned by
     whoever owns the account, with the lead and its source, the contact as primary."""

@@ -187,7 +187,9 @@ class Slice:
 def _with_shares(slices: list[Slice]) -> list[Slice]:
     total = sum((s.amount for s in slices), Decimal(0))
     for item in slices:
-        item.share = (item.amount * 100 / total).quantize(ONE_DECIMAL, ROUND_HALF_UP) if total else None
+        item.share = (
+            (item.amount * 100 / total).quantize(ONE_DECIMAL, ROUND_HALF_UP) if total else None
+        )
     slices.sort(key=lambda s: (-s.amount, -s.count, str(s.label)))
     return slices
 
@@ -237,7 +239,12 @@ def by_product(won: QuerySet) -> list[Slice]:
 def by_region(won: QuerySet) -> list[Slice]:
     return _with_shares(
         [
-            Slice(row["account__province"], row["account__province"] or _("(no region)"), row["count"], money(row["amount"]))
+            Slice(
+                row["account__province"],
+                row["account__province"] or _("(no region)"),
+                row["count"],
+                money(row["amount"]),
+            )
             for row in _group(won, "account__province")
         ]
     )
@@ -318,8 +325,9 @@ def lost_by_stage(lost: QuerySet) -> list[Slice]:
     )
     stages = {
         stage.pk: stage
-        for stage in Stage.objects.filter(pk__in=[r["lost_at"] for r in rows if r["lost_at"]])
-        .select_related("pipeline")
+        for stage in Stage.objects.filter(
+            pk__in=[r["lost_at"] for r in rows if r["lost_at"]]
+        ).select_related("pipeline")
     }
     several = len({s.pipeline_id for s in stages.values()}) > 1
     slices = []
@@ -330,7 +338,11 @@ def lost_by_stage(lost: QuerySet) -> list[Slice]:
         else:
             label = f"{stage.pipeline} · {stage}" if several else str(stage)
         item = Slice(row["lost_at"], label, row["count"], money(row["amount"]))
-        item.sort_order = (stage.pipeline.sort_order, stage.pipeline_id, stage.sort_order) if stage else (9999, 0, 0)  # type: ignore[attr-defined]
+        item.sort_order = (
+            (stage.pipeline.sort_order, stage.pipeline_id, stage.sort_order)
+            if stage
+            else (9999, 0, 0)
+        )  # type: ignore[attr-defined]
         slices.append(item)
     _with_shares(slices)
     slices.sort(key=lambda s: s.sort_order)  # type: ignore[attr-defined]
@@ -414,7 +426,12 @@ class Analysis:
             "composition": {k: [s.as_dict() for s in v] for k, v in self.composition.items()},
             "lost": {k: [s.as_dict() for s in v] for k, v in self.lost.items()},
             "trend": [
-                {**row, "won_amount": str(row["won_amount"]), "lost_amount": str(row["lost_amount"]), "win_rate": None if row["win_rate"] is None else str(row["win_rate"])}
+                {
+                    **row,
+                    "won_amount": str(row["won_amount"]),
+                    "lost_amount": str(row["lost_amount"]),
+                    "win_rate": None if row["win_rate"] is None else str(row["win_rate"]),
+                }
                 for row in self.trend
             ],
         }

@@ -159,7 +159,10 @@ def parse_period(text: str | None, *, default_kind: str = "quarter") -> Period:
     match = PERIOD_PATTERN.match(text.strip())
     if not match or not 2000 <= int(match.group(1)) <= 2100:
         raise ValidationError(
-            {"period": _("Give the period as 2026, 2026-Q3 or 2026-07 (got %(text)s).") % {"text": text}}
+            {
+                "period": _("Give the period as 2026, 2026-Q3 or 2026-07 (got %(text)s).")
+                % {"text": text}
+            }
         )
     year, quarter, month = int(match.group(1)), match.group(2), match.group(3)
     if quarter:
@@ -234,7 +237,11 @@ def base_opportunities(viewer: User | None) -> QuerySet:
 
 
 def person_figures(
-    *, opportunities: QuerySet, period: Period, settings: ForecastSettings, user_ids: Iterable[int] | None
+    *,
+    opportunities: QuerySet,
+    period: Period,
+    settings: ForecastSettings,
+    user_ids: Iterable[int] | None,
 ) -> dict[int, dict[str, Any]]:
     """Credited figures per person in two grouped queries (owners of unsplit deals, then
     split shares). `user_ids` None: everybody with a figure."""
@@ -246,9 +253,7 @@ def person_figures(
         unsplit = unsplit.filter(owner_id__in=user_ids)
         splits = splits.filter(user_id__in=user_ids)
     result: dict[int, dict[str, Any]] = {}
-    for row in (
-        unsplit.order_by().values("owner_id").annotate(**_aggregates(period, settings))
-    ):
+    for row in unsplit.order_by().values("owner_id").annotate(**_aggregates(period, settings)):
         if row["owner_id"] is not None:
             result[row["owner_id"]] = _figures(row)
     for row in (
@@ -315,7 +320,11 @@ def target_for(rows: dict[int, Decimal], period: Period) -> Decimal | None:
 
 
 def targets_by_subject(
-    *, period: Period, level: str, metric: str = TargetMetric.SALES, ids: Iterable[int] | None = None
+    *,
+    period: Period,
+    level: str,
+    metric: str = TargetMetric.SALES,
+    ids: Iterable[int] | None = None,
 ) -> dict[int | None, Decimal | None]:
     """{subject id (None for the company): target} for a level, in one query."""
     rows = SalesTarget.objects.filter(year=period.year, level=level, metric=metric)
@@ -567,7 +576,11 @@ def forecast(
             )
         )
         rows = _people_rows(
-            users=users, opportunities=opportunities, period=period, settings=settings, metric=metric
+            users=users,
+            opportunities=opportunities,
+            period=period,
+            settings=settings,
+            metric=metric,
         )
         _shift_by_people(total, rows)
         return Forecast(period, level, department.pk, total, rows, settings)
@@ -587,9 +600,7 @@ def forecast(
     adjustments = latest_adjustments(period=period, user_ids=None)
     adjusted_people: list[tuple[ForecastRow, str]] = []
     if adjustments:
-        people = list(
-            User.objects.filter(pk__in=list(adjustments)).select_related("department")
-        )
+        people = list(User.objects.filter(pk__in=list(adjustments)).select_related("department"))
         credited = person_figures(
             opportunities=opportunities,
             period=period,
@@ -597,7 +608,9 @@ def forecast(
             user_ids=[p.pk for p in people],
         )
         for person in people:
-            row = _row(TargetLevel.USER, person.pk, str(person), credited.get(person.pk) or _figures(None))
+            row = _row(
+                TargetLevel.USER, person.pk, str(person), credited.get(person.pk) or _figures(None)
+            )
             _apply_adjustment(row, adjustments[person.pk])
             adjusted_people.append((row, person.department.path if person.department else ""))
     rows = []

@@ -20,7 +20,8 @@ from guanxi.sales.models import (
 
 CENT = Decimal("0.01")
 WEIGHTED = ExpressionWrapper(
-    F("amount_company") * F("probability"), output_field=DecimalField(max_digits=24, decimal_places=2)
+    F("amount_company") * F("probability"),
+    output_field=DecimalField(max_digits=24, decimal_places=2),
 )
 
 
@@ -89,9 +90,7 @@ def decision_chain(opportunity: Opportunity) -> dict[str, Any]:
     from guanxi.customers.models import ContactRelation
 
     entries = list(
-        opportunity.contact_roles.select_related("contact", "role").order_by(
-            "-is_primary", "id"
-        )
+        opportunity.contact_roles.select_related("contact", "role").order_by("-is_primary", "id")
     )
     ids = [entry.contact_id for entry in entries]
     nodes = [
@@ -168,4 +167,3 @@ def open_opportunity_accounts(account_ids: list[int]) -> set[int]:
         .values_list("account_id", flat=True)
         .distinct()
     )
-

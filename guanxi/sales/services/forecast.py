@@ -178,15 +178,15 @@ def target_set(
     _check_reach(actor, level, department, user)
     existing = (
         SalesTarget.objects.select_for_update()
-        .filter(year=year, month=month, level=level, metric=metric, department=department, user=user)
+        .filter(
+            year=year, month=month, level=level, metric=metric, department=department, user=user
+        )
         .first()
     )
     before = snapshot(existing) if existing else None
     if amount in (None, ""):
         if existing is not None:
-            audit_record(
-                instance=existing, action=ChangeAction.DELETE, actor=actor, before=before
-            )
+            audit_record(instance=existing, action=ChangeAction.DELETE, actor=actor, before=before)
             existing.delete()
         return None
     value = _amount(amount)
@@ -270,6 +270,15 @@ def _snapshot_row(*, taken_on, period, level, figures, department=None, user=Non
     )
 
 
+def _shifted(figures: dict, deltas: dict[int, dict[str, Decimal]], user_ids) -> dict:
+    """Figures with the changes the adjusted people among `user_ids` brought."""
+    figures = dict(figures)
+    for user_id in user_ids:
+        for category, delta in deltas.get(user_id, {}).items():
+            figures[category] += delta
+    return figures
+
+
 @transaction.atomic
 def forecast_snapshot_take(*, taken_on: datetime.date | None = None) -> int:
     """Store the forecast as it stands for the current month, quarter and year: the company,
@@ -305,20 +314,13 @@ def forecast_snapshot_take(*, taken_on: datetime.date | None = None) -> int:
                 deltas.setdefault(user_id, {})[category] = delta
                 figures[category] = money(adjustment.amount)
 
-        def shifted(figures, user_ids):
-            figures = dict(figures)
-            for user_id in user_ids:
-                for category, delta in deltas.get(user_id, {}).items():
-                    figures[category] += delta
-            return figures
-
         company_targets = targets_by_subject(period=period, level=TargetLevel.COMPANY)
         rows.append(
             _snapshot_row(
                 taken_on=taken_on,
                 period=period,
                 level=TargetLevel.COMPANY,
-                figures=shifted(company, deltas),
+                figures=_shifted(company, deltas, deltas),
                 target=company_targets.get(None),
             )
         )
@@ -339,7 +341,7 @@ def forecast_snapshot_take(*, taken_on: datetime.date | None = None) -> int:
                     period=period,
                     level=TargetLevel.DEPARTMENT,
                     department=department.pk,
-                    figures=shifted(rolled[department.pk], below),
+                    figures=_shifted(rolled[department.pk], deltas, below),
                     target=department_targets.get(department.pk),
                 )
             )

@@ -701,7 +701,9 @@ def opportunity_splits_set(
         kind="opportunity_splits",
         text=_("Credit split: %(splits)s.")
         % {
-            "splits": ", ".join(f"{row.user} {format(row.percent.normalize(), 'f')}%" for row in rows)
+            "splits": ", ".join(
+                f"{row.user} {format(row.percent.normalize(), 'f')}%" for row in rows
+            )
             or _("none")
         },
         actor=actor,
@@ -709,7 +711,7 @@ def opportunity_splits_set(
     return rows
 
 
-# --- competitors (the list) --------------------------------------------------------------------
+# --- competitors (the list) ------------------------------------------------------------------
 def _require_admin(actor: User) -> None:
     from guanxi.core.scope import is_administrator
 

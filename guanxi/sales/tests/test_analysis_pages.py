@@ -57,7 +57,9 @@ def fixture(org):
     a = Opportunity.objects.get(name="A")
     for code, total in (("X", 60000), ("Y", 40000)):
         product = Product.objects.create(code=code, name=f"Product {code}")
-        OpportunityLine.objects.create(opportunity=a, product=product, unit_price=total, total=total)
+        OpportunityLine.objects.create(
+            opportunity=a, product=product, unit_price=total, total=total
+        )
     Account.objects.filter(name__in=["A 客户", "B 客户"]).update(province="广东")
     Account.objects.filter(name="K 客户").update(province="北京")
     return org
@@ -70,31 +72,66 @@ def table(slices):
 def test_headline_figures_and_comparisons(fixture):
     result = sales_analysis(viewer=fixture.admin, period=parse_period("2026-Q3"))
     now, before, last_year = result.current, result.previous, result.last_year
-    assert (now.won_count, now.lost_count, now.won_amount, now.lost_amount) == (3, 2, D("175000"), D("110000"))
+    assert (now.won_count, now.lost_count, now.won_amount, now.lost_amount) == (
+        3,
+        2,
+        D("175000"),
+        D("110000"),
+    )
     assert now.win_rate == D("60.0") and now.average_deal == D("58333.33")
     assert now.cycle_days == D("26.7")  # (30 + 30 + 20) / 3
-    assert (before.period.key, before.won_count, before.won_amount, before.win_rate) == ("2026-Q2", 1, D("30000"), D("100.0"))
-    assert (last_year.period.key, last_year.won_count, last_year.win_rate) == ("2025-Q3", 1, D("50.0"))
+    assert (before.period.key, before.won_count, before.won_amount, before.win_rate) == (
+        "2026-Q2",
+        1,
+        D("30000"),
+        D("100.0"),
+    )
+    assert (last_year.period.key, last_year.won_count, last_year.win_rate) == (
+        "2025-Q3",
+        1,
+        D("50.0"),
+    )
     changes = result.changes()
     assert changes["won_amount"] == {"previous": D("483.3"), "last_year": D("775.0")}
 
 
 def test_composition_of_won_revenue(fixture):
     result = sales_analysis(viewer=fixture.admin, period=parse_period("2026-Q3"))
-    assert table(result.composition["rep"]) == [("rep1", 2, D("150000"), D("85.7")), ("rep3", 1, D("25000"), D("14.3"))]
-    assert table(result.composition["region"]) == [("广东", 2, D("150000"), D("85.7")), ("北京", 1, D("25000"), D("14.3"))]
-    assert table(result.composition["product"]) == [("X Product X", 1, D("60000"), D("60.0")), ("Y Product Y", 1, D("40000"), D("40.0"))]
+    assert table(result.composition["rep"]) == [
+        ("rep1", 2, D("150000"), D("85.7")),
+        ("rep3", 1, D("25000"), D("14.3")),
+    ]
+    assert table(result.composition["region"]) == [
+        ("广东", 2, D("150000"), D("85.7")),
+        ("北京", 1, D("25000"), D("14.3")),
+    ]
+    assert table(result.composition["product"]) == [
+        ("X Product X", 1, D("60000"), D("60.0")),
+        ("Y Product Y", 1, D("40000"), D("40.0")),
+    ]
     assert [s.amount for s in result.composition["industry"]] == [D("175000")]
     assert [s.amount for s in result.composition["source"]] == [D("175000")]
 
 
 def test_lost_deal_analysis(fixture):
     result = sales_analysis(viewer=fixture.admin, period=parse_period("2026-Q3"))
-    assert table(result.lost["reason"]) == [("Price", 1, D("70000"), D("63.6")), ("Competitor was stronger", 1, D("40000"), D("36.4"))]
-    assert [(str(s.label), s.amount) for s in result.lost["competitor"]] == [("(no competitor named)", D("70000")), ("Acme", D("40000"))]
+    assert table(result.lost["reason"]) == [
+        ("Price", 1, D("70000"), D("63.6")),
+        ("Competitor was stronger", 1, D("40000"), D("36.4")),
+    ]
+    assert [(str(s.label), s.amount) for s in result.lost["competitor"]] == [
+        ("(no competitor named)", D("70000")),
+        ("Acme", D("40000")),
+    ]
     # The last open stage before the lost stage, in pipeline order.
-    assert [(str(s.label), s.count) for s in result.lost["stage"]] == [("Qualification", 1), ("Needs analysis", 1)]
-    assert [(str(s.label), s.amount) for s in result.lost["rep"]] == [("rep3", D("70000")), ("rep2", D("40000"))]
+    assert [(str(s.label), s.count) for s in result.lost["stage"]] == [
+        ("Qualification", 1),
+        ("Needs analysis", 1),
+    ]
+    assert [(str(s.label), s.amount) for s in result.lost["rep"]] == [
+        ("rep3", D("70000")),
+        ("rep2", D("40000")),
+    ]
     trend = {row["month"]: (row["won"], row["lost"], row["lost_amount"]) for row in result.trend}
     assert len(result.trend) == 12 and result.trend[0]["month"] == "2025-10"
     assert trend["2026-06"] == (1, 0, D("0")) and trend["2026-08"] == (1, 1, D("70000"))
@@ -104,12 +141,18 @@ def test_lost_deal_analysis(fixture):
 def test_analysis_stays_inside_the_scope(fixture):
     org = fixture
     mine = sales_analysis(viewer=org.rep2, period=parse_period("2026-Q3"))
-    assert (mine.current.won_count, mine.current.lost_count, mine.current.win_rate) == (0, 1, D("0.0"))
+    assert (mine.current.won_count, mine.current.lost_count, mine.current.win_rate) == (
+        0,
+        1,
+        D("0.0"),
+    )
     assert [str(s.label) for s in mine.lost["reason"]] == ["Competitor was stronger"]
     east = sales_analysis(viewer=org.manager, period=parse_period("2026-Q3"))
     assert (east.current.won_count, east.current.lost_count) == (2, 1)
     # A department subject narrows the company's view.
-    north = sales_analysis(viewer=org.admin, period=parse_period("2026-Q3"), level="department", subject=org.north.pk)
+    north = sales_analysis(
+        viewer=org.admin, period=parse_period("2026-Q3"), level="department", subject=org.north.pk
+    )
     assert (north.current.won_amount, north.current.lost_amount) == (D("25000"), D("70000"))
 
 
@@ -129,7 +172,10 @@ def test_excel_export_has_a_sheet_per_table(client, fixture):
     from openpyxl import load_workbook
 
     client.force_login(fixture.manager)
-    response = client.get(reverse("sales:analysis_export"), {"period": "2026-Q3", "who": f"department:{fixture.east.pk}"})
+    response = client.get(
+        reverse("sales:analysis_export"),
+        {"period": "2026-Q3", "who": f"department:{fixture.east.pk}"},
+    )
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="sales-analysis-2026-Q3.xlsx"'
     book = load_workbook(BytesIO(response.content))

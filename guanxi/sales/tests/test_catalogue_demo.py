@@ -8,6 +8,7 @@ import random
 import pytest
 
 from guanxi.core.demo import DemoData
+from guanxi.core.models import PicklistOption
 from guanxi.customers.services import contact_create
 from guanxi.customers.tests.factories import make_account
 from guanxi.sales import demo
@@ -30,10 +31,13 @@ pytestmark = pytest.mark.django_db
 def test_sales_demo_is_varied_and_idempotent(org, monkeypatch):
     monkeypatch.setattr(demo, "OPPORTUNITY_COUNT", 40)
     accounts = []
-    for i, (owner, province) in enumerate(
-        [(org.rep1, "上海市"), (org.rep2, "江苏省"), (org.rep3, "北京市"), (org.rep1, "广东省")]
+    industries = {o.value: o for o in PicklistOption.objects.filter(picklist__code="industry")}
+    for i, (owner, industry) in enumerate(
+        [(org.rep1, "it"), (org.rep2, "finance"), (org.rep3, "manufacturing"), (org.rep1, "retail")]
     ):
-        account = make_account(owner=owner, label=f"客户{i}", actor=owner, province=province)
+        account = make_account(
+            owner=owner, label=f"客户{i}", actor=owner, industry=industries[industry]
+        )
         contact_create(actor=owner, data={"name": f"联系人{i}", "owner": owner}, account=account)
         accounts.append(account)
     users = {"sales.rep1": org.rep1, "sales.rep2": org.rep2, "sales.rep3": org.rep3}
@@ -50,7 +54,8 @@ def test_sales_demo_is_varied_and_idempotent(org, monkeypatch):
         demo.PRODUCTS
     )
     assert Territory.objects.count() == 2
-    assert AccountTerritory.objects.filter(account=accounts[2]).get().territory.name == "华北区"
+    assert AccountTerritory.objects.get(account=accounts[2]).territory.name == "制造与建筑"
+    assert not AccountTerritory.objects.filter(account=accounts[3]).exists()
     assert Pipeline.objects.filter(name_zh="项目型销售").exists()
     opportunities = list(Opportunity.objects.all())
     assert len(opportunities) == 40

@@ -23,7 +23,9 @@ pytestmark = pytest.mark.django_db
 D = Decimal
 
 
-def deal(owner, name, amount, *, expected=None, probability=None, commit=False, won=None, lost=None):
+def deal(
+    owner, name, amount, *, expected=None, probability=None, commit=False, won=None, lost=None
+):
     account = make_account(owner=owner, label=f"{name} 客户", actor=owner)
     data = {"name": name, "account": account, "amount": D(amount), "forecast_commit": commit}
     if expected:
@@ -77,10 +79,16 @@ def build_targets(org):
     rep2: the year 240,000 (no months); east: the year 1,000,000 and July 100,000;
     the company: the year 2,400,000."""
     for month, amount in ((7, 50000), (8, 50000), (9, 100000)):
-        SalesTarget.objects.create(year=2026, month=month, level="user", user=org.rep1, amount=amount)
+        SalesTarget.objects.create(
+            year=2026, month=month, level="user", user=org.rep1, amount=amount
+        )
     SalesTarget.objects.create(year=2026, month=0, level="user", user=org.rep2, amount=240000)
-    SalesTarget.objects.create(year=2026, month=0, level="department", department=org.east, amount=1000000)
-    SalesTarget.objects.create(year=2026, month=7, level="department", department=org.east, amount=100000)
+    SalesTarget.objects.create(
+        year=2026, month=0, level="department", department=org.east, amount=1000000
+    )
+    SalesTarget.objects.create(
+        year=2026, month=7, level="department", department=org.east, amount=100000
+    )
     SalesTarget.objects.create(year=2026, month=0, level="company", amount=2400000)
     # A cash target never counts as a sales target.
     SalesTarget.objects.create(year=2026, month=0, level="company", metric="cash", amount=1)
@@ -147,7 +155,13 @@ def test_company_total_and_department_rows(fixture):
     rows = {row.subject_id: row for row in result.rows}
     # The division rolls up east and north; north has H and K.
     assert figures(rows[org.division.pk]) == figures(result.total)
-    assert figures(rows[org.north.pk]) == (D("25000"), D("60000"), D("60000"), D("60000"), D("54000"))
+    assert figures(rows[org.north.pk]) == (
+        D("25000"),
+        D("60000"),
+        D("60000"),
+        D("60000"),
+        D("54000"),
+    )
     assert figures(rows[org.service.pk]) == (D("0"),) * 5
     assert rows[org.east.pk].target == D("100000")
     assert rows[org.north.pk].target is None and rows[org.north.pk].attainment is None
@@ -155,18 +169,48 @@ def test_company_total_and_department_rows(fixture):
 
 def test_latest_adjustment_overrides_and_rolls_up(fixture):
     org = fixture
-    forecast_adjust(actor=org.manager, user=org.rep2, period="2026-Q3", category="commit", amount="10000", reason="first call")
-    forecast_adjust(actor=org.manager, user=org.rep2, period="2026-Q3", category="commit", amount="15000", reason="PO promised")
-    forecast_adjust(actor=org.manager, user=org.rep1, period="2026-Q3", category="best_case", amount="100000", reason="E slips")
+    forecast_adjust(
+        actor=org.manager,
+        user=org.rep2,
+        period="2026-Q3",
+        category="commit",
+        amount="10000",
+        reason="first call",
+    )
+    forecast_adjust(
+        actor=org.manager,
+        user=org.rep2,
+        period="2026-Q3",
+        category="commit",
+        amount="15000",
+        reason="PO promised",
+    )
+    forecast_adjust(
+        actor=org.manager,
+        user=org.rep1,
+        period="2026-Q3",
+        category="best_case",
+        amount="100000",
+        reason="E slips",
+    )
     # Another period's adjustment changes nothing here.
-    forecast_adjust(actor=org.manager, user=org.rep2, period="2026-Q4", category="commit", amount="999", reason="later")
+    forecast_adjust(
+        actor=org.manager,
+        user=org.rep2,
+        period="2026-Q4",
+        category="commit",
+        amount="999",
+        reason="later",
+    )
 
     rep2 = forecast(viewer=org.manager, period="2026-Q3", level="user", subject=org.rep2.pk).total
     assert rep2.commit == D("0") and rep2.commit_adjusted == D("15000")
     assert rep2.commit_final == D("15000") and rep2.best_case_adjusted is None
     assert rep2.adjustments["commit"].reason == "PO promised"
 
-    east = forecast(viewer=org.manager, period="2026-Q3", level="department", subject=org.east.pk).total
+    east = forecast(
+        viewer=org.manager, period="2026-Q3", level="department", subject=org.east.pk
+    ).total
     # commit 120,000 + (15,000 − 0); best case 140,000 + (100,000 − 120,000).
     assert east.commit_adjusted == D("135000") and east.best_case_adjusted == D("120000")
 
@@ -181,11 +225,15 @@ def test_year_and_month_periods(fixture):
     year = forecast(viewer=org.admin, period="2026", level="user", subject=org.rep1.pk).total
     # The year: no year row, so the sum of the months; J (Q4, open) joins the pipeline.
     assert year.target == D("200000") and year.pipeline == D("125000")
-    east_august = forecast(viewer=org.admin, period="2026-08", level="department", subject=org.east.pk).total
+    east_august = forecast(
+        viewer=org.admin, period="2026-08", level="department", subject=org.east.pk
+    ).total
     # August: B won; F open. No August row: a twelfth of the year row.
     assert east_august.closed_won == D("50000") and east_august.pipeline == D("20000")
     assert east_august.target == D("83333.33")
-    east_year = forecast(viewer=org.admin, period="2026", level="department", subject=org.east.pk).total
+    east_year = forecast(
+        viewer=org.admin, period="2026", level="department", subject=org.east.pk
+    ).total
     assert east_year.target == D("1000000")
     # C (rep2, won 06-30) counts in the year.
     assert east_year.closed_won == D("180000")
@@ -196,7 +244,9 @@ def test_figures_stay_inside_the_viewers_scope(fixture):
     # rep2 sees only their own deals (C, F, G): not A, where they hold a 40% split.
     mine = forecast(viewer=org.rep2, period="2026-Q3", level="user", subject=org.rep2.pk).total
     assert figures(mine) == (D("0"), D("0"), D("20000"), D("30000"), D("9000"))
-    east = forecast(viewer=org.rep2, period="2026-Q3", level="department", subject=org.east.pk).total
+    east = forecast(
+        viewer=org.rep2, period="2026-Q3", level="department", subject=org.east.pk
+    ).total
     assert east.closed_won == D("0") and east.pipeline == D("30000")
     # The manager of east sees nothing of north.
     company = forecast(viewer=org.manager, period="2026-Q3", level="company").total

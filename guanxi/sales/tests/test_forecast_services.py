@@ -25,29 +25,65 @@ D = Decimal
 
 def test_only_people_below_may_be_adjusted_and_it_is_audited(org):
     adjustment = forecast_adjust(
-        actor=org.manager, user=org.rep1, period="2026-Q3", category="commit", amount="5000", reason="big order"
+        actor=org.manager,
+        user=org.rep1,
+        period="2026-Q3",
+        category="commit",
+        amount="5000",
+        reason="big order",
     )
     assert adjustment.adjusted_by == org.manager and adjustment.amount == D("5000.00")
-    audit = ChangeRecord.objects.get(object_id=adjustment.pk, content_type__model="forecastadjustment")
+    audit = ChangeRecord.objects.get(
+        object_id=adjustment.pk, content_type__model="forecastadjustment"
+    )
     assert audit.actor == org.manager and "big order" in audit.message
     for actor, user in ((org.rep1, org.rep2), (org.manager, org.rep3), (org.manager, org.manager)):
         with pytest.raises(ActionNotAllowed):
-            forecast_adjust(actor=actor, user=user, period="2026-Q3", category="commit", amount="1", reason="x")
+            forecast_adjust(
+                actor=actor, user=user, period="2026-Q3", category="commit", amount="1", reason="x"
+            )
     with pytest.raises(ValidationError):
-        forecast_adjust(actor=org.manager, user=org.rep1, period="2026-Q3", category="commit", amount="1", reason=" ")
+        forecast_adjust(
+            actor=org.manager,
+            user=org.rep1,
+            period="2026-Q3",
+            category="commit",
+            amount="1",
+            reason=" ",
+        )
     with pytest.raises(ValidationError):
-        forecast_adjust(actor=org.manager, user=org.rep1, period="2026-Q3", category="pipeline", amount="1", reason="x")
+        forecast_adjust(
+            actor=org.manager,
+            user=org.rep1,
+            period="2026-Q3",
+            category="pipeline",
+            amount="1",
+            reason="x",
+        )
     with pytest.raises(ValidationError):
-        forecast_adjust(actor=org.manager, user=org.rep1, period="2026-Q3", category="commit", amount="-1", reason="x")
+        forecast_adjust(
+            actor=org.manager,
+            user=org.rep1,
+            period="2026-Q3",
+            category="commit",
+            amount="-1",
+            reason="x",
+        )
     assert ForecastAdjustment.objects.count() == 1
 
 
 def test_target_set_upserts_audits_and_removes(org):
-    target = target_set(actor=org.admin, year=2026, month=3, level="user", user=org.rep1, amount="1000")
-    again = target_set(actor=org.admin, year=2026, month=3, level="user", user=org.rep1, amount="1500")
+    target = target_set(
+        actor=org.admin, year=2026, month=3, level="user", user=org.rep1, amount="1000"
+    )
+    again = target_set(
+        actor=org.admin, year=2026, month=3, level="user", user=org.rep1, amount="1500"
+    )
     assert again.pk == target.pk and SalesTarget.objects.get().amount == D("1500.00")
     actions = list(
-        ChangeRecord.objects.filter(content_type__model="salestarget").order_by("pk").values_list("action", flat=True)
+        ChangeRecord.objects.filter(content_type__model="salestarget")
+        .order_by("pk")
+        .values_list("action", flat=True)
     )
     assert actions == ["create", "update"]
     target_set(actor=org.admin, year=2026, month=3, level="user", user=org.rep1, amount="")
@@ -61,7 +97,9 @@ def test_target_set_upserts_audits_and_removes(org):
 def test_managers_set_targets_for_what_they_manage_only(org):
     assert can_manage_targets(org.admin) and can_manage_targets(org.manager)
     assert not can_manage_targets(org.rep1) and not can_manage_targets(org.finance)
-    target_set(actor=org.manager, year=2026, month=0, level="department", department=org.east, amount="9")
+    target_set(
+        actor=org.manager, year=2026, month=0, level="department", department=org.east, amount="9"
+    )
     target_set(actor=org.manager, year=2026, month=0, level="user", user=org.rep2, amount="9")
     for kwargs in (
         {"level": "company"},
@@ -90,7 +128,14 @@ def test_copy_from_last_year_keeps_what_is_set(org):
 
 def test_snapshot_stores_every_level_and_is_idempotent_per_day(org):
     build_deals(org)
-    forecast_adjust(actor=org.manager, user=org.rep2, period="2026-Q3", category="commit", amount="15000", reason="PO")
+    forecast_adjust(
+        actor=org.manager,
+        user=org.rep2,
+        period="2026-Q3",
+        category="commit",
+        amount="15000",
+        reason="PO",
+    )
     day = datetime.date(2026, 8, 3)
     count = forecast_snapshot_take(taken_on=day)
     assert count == ForecastSnapshot.objects.filter(taken_on=day).count()
@@ -100,7 +145,13 @@ def test_snapshot_stores_every_level_and_is_idempotent_per_day(org):
     assert set(rows.values_list("period", flat=True)) == {"2026-08", "2026-Q3", "2026"}
     company = rows.get(period="2026-Q3", level="company")
     # The hand-computed company figures, with rep2's commit adjusted from 0 to 15,000.
-    assert (company.closed_won, company.commit, company.best_case, company.pipeline, company.weighted) == (
+    assert (
+        company.closed_won,
+        company.commit,
+        company.best_case,
+        company.pipeline,
+        company.weighted,
+    ) == (
         D("175000"),
         D("195000"),
         D("200000"),
@@ -113,7 +164,9 @@ def test_snapshot_stores_every_level_and_is_idempotent_per_day(org):
     assert rows.get(period="2026-Q3", level="user", user=org.rep1).closed_won == D("110000")
     # Every department; only people with deals (or adjustments) in the period.
     assert rows.filter(period="2026-Q3", level="department").count() == 4
-    assert set(rows.filter(period="2026-Q3", level="user").values_list("user__username", flat=True)) == {
+    assert set(
+        rows.filter(period="2026-Q3", level="user").values_list("user__username", flat=True)
+    ) == {
         "rep1",
         "rep2",
         "rep3",

@@ -54,7 +54,10 @@ def test_department_page_drills_down_and_offers_adjustments(client, fixture):
     rep1 = next(r for r in response.context["rows"] if r.subject_id == org.rep1.pk)
     if rep1.urls["closed_won"]:  # the opportunity list is installed
         assert f"owner={org.rep1.pk}" in rep1.urls["closed_won"]
-        assert "close_from=2026-07-01" in rep1.urls["closed_won"] and "status=won" in rep1.urls["closed_won"]
+        assert (
+            "close_from=2026-07-01" in rep1.urls["closed_won"]
+            and "status=won" in rep1.urls["closed_won"]
+        )
 
 
 def test_manager_adjusts_and_the_page_shows_both_figures_and_history(client, fixture):
@@ -73,7 +76,9 @@ def test_manager_adjusts_and_the_page_shows_both_figures_and_history(client, fix
     )
     assert response.status_code == 302
     assert ForecastAdjustment.objects.get().adjusted_by == org.manager
-    response = client.get(reverse("sales:forecast"), {"period": "2026-Q3", "who": f"user:{org.rep2.pk}"})
+    response = client.get(
+        reverse("sales:forecast"), {"period": "2026-Q3", "who": f"user:{org.rep2.pk}"}
+    )
     total = response.context["result"].total
     assert total.commit == D("0") and total.commit_adjusted == D("15000")
     assert "PO promised" in response.content.decode()
@@ -84,12 +89,21 @@ def test_reps_cannot_adjust_or_look_at_others(client, fixture):
     client.force_login(org.rep1)
     response = client.post(
         reverse("sales:forecast_adjust"),
-        {"user": org.rep2.pk, "period": "2026-Q3", "category": "commit", "amount": "1", "reason": "x"},
+        {
+            "user": org.rep2.pk,
+            "period": "2026-Q3",
+            "category": "commit",
+            "amount": "1",
+            "reason": "x",
+        },
     )
     assert response.status_code == 404
     assert page(client, org.rep1, period="2026-Q3", who=f"user:{org.rep2.pk}").status_code == 404
     assert page(client, org.rep1, period="2026-Q3", who="company").status_code == 404
-    assert page(client, org.manager, period="2026-Q3", who=f"department:{org.north.pk}").status_code == 404
+    assert (
+        page(client, org.manager, period="2026-Q3", who=f"department:{org.north.pk}").status_code
+        == 404
+    )
     # Their own forecast is the default.
     response = page(client, org.rep1, period="2026-Q3")
     assert response.context["result"].total.subject_id == org.rep1.pk
@@ -101,7 +115,13 @@ def test_forecast_vs_actual_lists_the_snapshots(client, fixture):
     forecast_snapshot_take(taken_on=datetime.date(2026, 7, 6))
     response = page(client, org.admin, period="2026-Q3", who="company")
     (row,) = response.context["comparison"]
-    assert row["forecast"] == ForecastSnapshot.objects.get(period="2026-Q3", level="company", taken_on="2026-07-06").closed_won + row["commit"]
+    assert (
+        row["forecast"]
+        == ForecastSnapshot.objects.get(
+            period="2026-Q3", level="company", taken_on="2026-07-06"
+        ).closed_won
+        + row["commit"]
+    )
     assert row["actual"] == D("175000")
     assert 'id="forecast-vs-actual"' in response.content.decode()
 
@@ -116,7 +136,11 @@ def test_page_queries_do_not_grow_with_deals_or_people(client, fixture):
         assert client.get(url, params).status_code == 200
     for number in range(3):
         person = user_create(
-            username=f"extra{number}", password="pw", actor=None, roles=[role("sales_rep")], department=org.east
+            username=f"extra{number}",
+            password="pw",
+            actor=None,
+            roles=[role("sales_rep")],
+            department=org.east,
         )
         deal(person, f"X{number}", 1000, expected=datetime.date(2026, 8, 1), probability=80)
         deal(person, f"Y{number}", 1000, won=datetime.date(2026, 8, 1))
@@ -135,7 +159,13 @@ def test_targets_grid_saves_and_copies(client, org):
     assert "t-company-0-0" in names and f"t-user-{org.rep1.pk}-7" in names
     response = client.post(
         url,
-        {"year": 2026, "metric": "sales", "t-company-0-0": "2400000", f"t-user-{org.rep1.pk}-7": "50000", f"t-department-{org.east.pk}-3": ""},
+        {
+            "year": 2026,
+            "metric": "sales",
+            "t-company-0-0": "2400000",
+            f"t-user-{org.rep1.pk}-7": "50000",
+            f"t-department-{org.east.pk}-3": "",
+        },
     )
     assert response.status_code == 302
     assert SalesTarget.objects.get(level="company").amount == D("2400000")
@@ -169,12 +199,16 @@ def test_navigation_lists_the_pages(client, org):
 # --- the API ---------------------------------------------------------------------------------
 def test_api_forecast(fixture):
     org = fixture
-    response = api_client(org.admin).get("/api/v1/forecast/", {"period": "2026-Q3", "level": "company"})
+    response = api_client(org.admin).get(
+        "/api/v1/forecast/", {"period": "2026-Q3", "level": "company"}
+    )
     assert response.status_code == 200
     data = response.json()
     assert data["total"]["closed_won"] == "175000.00" and data["total"]["target"] == "600000.00"
     assert data["total"]["attainment"] == "29.2"
-    response = api_client(org.rep1).get("/api/v1/forecast/", {"period": "2026-Q3", "level": "user", "subject": org.rep2.pk})
+    response = api_client(org.rep1).get(
+        "/api/v1/forecast/", {"period": "2026-Q3", "level": "user", "subject": org.rep2.pk}
+    )
     assert response.status_code == 404
     response = api_client(org.rep1).get("/api/v1/forecast/", {"period": "2026-Q9"})
     assert response.status_code == 400
@@ -185,13 +219,25 @@ def test_api_adjustments_and_targets(fixture):
     manager = api_client(org.manager)
     response = manager.post(
         "/api/v1/forecast/adjustments/",
-        {"user": org.rep2.pk, "period": "2026-Q3", "category": "best_case", "amount": "25000", "reason": "F grows"},
+        {
+            "user": org.rep2.pk,
+            "period": "2026-Q3",
+            "category": "best_case",
+            "amount": "25000",
+            "reason": "F grows",
+        },
         format="json",
     )
     assert response.status_code == 201, response.content
     response = api_client(org.rep1).post(
         "/api/v1/forecast/adjustments/",
-        {"user": org.rep1.pk, "period": "2026-Q3", "category": "commit", "amount": "1", "reason": "me"},
+        {
+            "user": org.rep1.pk,
+            "period": "2026-Q3",
+            "category": "commit",
+            "amount": "1",
+            "reason": "me",
+        },
         format="json",
     )
     assert response.status_code == 403
@@ -210,7 +256,9 @@ def test_api_adjustments_and_targets(fixture):
     assert response.status_code == 201, response.content
     assert SalesTarget.objects.get(year=2026, month=0, user=org.rep2).amount == D("300000")
     response = manager.post(
-        "/api/v1/sales-targets/", {"year": 2026, "month": 0, "level": "company", "amount": "1"}, format="json"
+        "/api/v1/sales-targets/",
+        {"year": 2026, "month": 0, "level": "company", "amount": "1"},
+        format="json",
     )
     assert response.status_code == 403
     rep_rows = api_client(org.rep1).get("/api/v1/sales-targets/").json()

@@ -238,3 +238,32 @@ def test_account_page_lists_its_opportunities(client, org):
     html = client.get(reverse("customers:account_detail", args=[account.pk])).content.decode()
     assert 'id="section-opportunities"' in html
     assert "进行中的单" in html and "赢下的单" in html
+
+
+def test_edit_form_changes_fields_and_moves_the_stage_through_the_service(client, org):
+    deal = make_opportunity(owner=org.rep1, label="编辑", actor=org.rep1)
+    stages = _stages()
+    client.force_login(org.rep1)
+    url = reverse("sales:opportunity_edit", args=[deal.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and "data-stage-options" in page.content.decode()
+    data = {
+        "name": "编辑后",
+        "account": deal.account_id,
+        "pipeline": deal.pipeline_id,
+        "stage": stages["Proposal"].pk,
+        "amount": "30000",
+        "currency": "CNY",
+        "expected_close_date": "",
+        "probability": "",
+        "version": deal.version,
+    }
+    # Needs analysis is skipped but Qualification has no exit criteria: the move is allowed.
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    deal.refresh_from_db()
+    assert deal.name == "编辑后" and deal.amount == Decimal("30000")
+    assert deal.stage == stages["Proposal"] and deal.probability == 50
+    # Stale version: the form says so.
+    response = client.post(url, {**data, "name": "又改", "version": 1})
+    assert response.status_code == 200 and Opportunity.objects.get(pk=deal.pk).name == "编辑后"

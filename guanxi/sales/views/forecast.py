@@ -208,10 +208,10 @@ def forecast_adjust_view(request):
         for message in error.messages:
             messages.error(request, message)
     else:
-        messages.success(
-            request, _("The forecast of %(name)s was adjusted.") % {"name": person}
-        )
-    query = urlencode({"period": request.POST.get("period") or "", "who": request.POST.get("who") or ""})
+        messages.success(request, _("The forecast of %(name)s was adjusted.") % {"name": person})
+    query = urlencode(
+        {"period": request.POST.get("period") or "", "who": request.POST.get("who") or ""}
+    )
     return redirect(f"{reverse('sales:forecast')}?{query}")
 
 
@@ -241,7 +241,11 @@ def _target_grid(actor, year: int, metric: str):
 
     def row(level, subject, label, depth=0):
         cells = [
-            {"month": month, "name": f"t-{level}-{subject or 0}-{month}", "value": values.get((level, subject, month))}
+            {
+                "month": month,
+                "name": f"t-{level}-{subject or 0}-{month}",
+                "value": values.get((level, subject, month)),
+            }
             for month in (*MONTHS, 0)
         ]
         months_sum = sum((c["value"] or 0 for c in cells if c["month"]), Decimal(0))
@@ -341,14 +345,18 @@ def targets_copy_view(request):
     year = int(raw_year)
     metric = request.POST.get("metric") or None
     try:
-        count = target_copy_year(actor=request.user, from_year=year - 1, to_year=year, metric=metric)
+        count = target_copy_year(
+            actor=request.user, from_year=year - 1, to_year=year, metric=metric
+        )
     except ActionNotAllowed as error:
         raise PermissionDenied(str(error)) from error
     messages.success(
         request,
         _("%(count)s targets copied from %(year)s.") % {"count": count, "year": year - 1},
     )
-    return redirect(f"{reverse('sales:targets')}?{urlencode({'year': year, 'metric': metric or ''})}")
+    return redirect(
+        f"{reverse('sales:targets')}?{urlencode({'year': year, 'metric': metric or ''})}"
+    )
 
 
 urlpatterns = [

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -23,7 +23,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from guanxi.core.exceptions import ActionNotAllowed, VersionConflict
 from guanxi.core.filters import with_custom_field_filters
-from guanxi.core.models import PicklistOption
 from guanxi.core.scope import can, is_administrator
 from guanxi.core.selectors import record_get_visible
 from guanxi.core.services.custom_fields import custom_fields_for
@@ -35,7 +34,7 @@ from guanxi.core.views.registry import (
     model_urls,
     register_model_views,
 )
-from guanxi.customers.models import Account, Contact
+from guanxi.customers.models import Account
 from guanxi.leads.models import Lead
 from guanxi.sales import forms
 from guanxi.sales.models import Competitor, Opportunity, Pipeline, Product, Stage, StageKind
@@ -44,7 +43,7 @@ from guanxi.sales.services import opportunities as services
 from guanxi.sales.services import pipelines as pipeline_services
 
 
-# --- registration ------------------------------------------------------------------------------
+# --- registration ----------------------------------------------------------------------------
 def _create(*, data, custom_data, actor):
     return services.opportunity_create(actor=actor, data=data, custom_data=custom_data)
 
@@ -136,7 +135,7 @@ opportunity_registration = OpportunityRegistration(
 register_model_views(Opportunity, opportunity_registration)
 
 
-# --- list --------------------------------------------------------------------------------------
+# --- list ------------------------------------------------------------------------------------
 class OpportunityListView(generic.RecordListView):
     """The generic list with the count, amount and weighted amount of everything the
     filters select (one aggregate query), above the table."""
@@ -169,7 +168,7 @@ class OpportunityListView(generic.RecordListView):
         return response
 
 
-# --- create / edit -------------------------------------------------------------------------------
+# --- create / edit ---------------------------------------------------------------------------
 class OpportunityFormMixin(generic.RecordFormMixin):
     """The form gets the user (accounts they see) and, on create, the account or lead
     named by ?account= / ?lead=."""
@@ -194,7 +193,9 @@ class OpportunityFormMixin(generic.RecordFormMixin):
             if lead_id:
                 lead = Lead.objects.visible_to(self.request.user).filter(pk=lead_id).first()
                 if lead is not None:
-                    initial.update({"lead": lead.pk, "source": lead.source_id, "name": lead.company})
+                    initial.update(
+                        {"lead": lead.pk, "source": lead.source_id, "name": lead.company}
+                    )
             kwargs["initial"] = initial
         if record is not None:
             from guanxi.core.services.configuration import tags_of
@@ -229,7 +230,7 @@ class OpportunityValidateView(OpportunityFormMixin, generic.RecordValidateView):
     pass
 
 
-# --- detail ------------------------------------------------------------------------------------
+# --- detail ----------------------------------------------------------------------------------
 def _line_initial(opportunity: Opportunity) -> list[dict[str, Any]]:
     return [
         {
@@ -243,9 +244,7 @@ def _line_initial(opportunity: Opportunity) -> list[dict[str, Any]]:
 
 
 def _split_initial(opportunity: Opportunity) -> list[dict[str, Any]]:
-    return [
-        {"user": split.user_id, "percent": split.percent} for split in opportunity.splits.all()
-    ]
+    return [{"user": split.user_id, "percent": split.percent} for split in opportunity.splits.all()]
 
 
 class OpportunityDetailView(generic.RecordDetailView):
@@ -312,7 +311,7 @@ class OpportunityDetailView(generic.RecordDetailView):
         return context
 
 
-# --- actions of the detail page ------------------------------------------------------------------
+# --- actions of the detail page --------------------------------------------------------------
 def _editable_opportunity(request, pk) -> Opportunity:
     """The opportunity if the user sees it (else 404) and may change it (else 403)."""
     opportunity = record_get_visible(model=Opportunity, pk=pk, user=request.user)
@@ -501,7 +500,7 @@ def opportunity_reopen(request, opportunity):
     return _("Reopened.")
 
 
-# --- look-ups of the forms -------------------------------------------------------------------------
+# --- look-ups of the forms -------------------------------------------------------------------
 def _options(pairs, empty: bool = False) -> HttpResponse:
     pairs = list(pairs)
     body = format_html_join("", '<option value="{}">{}</option>', pairs)
@@ -537,7 +536,7 @@ def product_lookup(request):
     return _options((product.pk, str(product)) for product in products.order_by("code")[:20])
 
 
-# --- administration: sales processes and competitors ---------------------------------------------
+# --- administration: sales processes and competitors -----------------------------------------
 def _admin_only(view):
     @login_required
     def wrapped(request, *args, **kwargs):
@@ -713,7 +712,7 @@ def competitor_edit(request, pk=None):
     )
 
 
-# --- URLs ----------------------------------------------------------------------------------------
+# --- URLs ------------------------------------------------------------------------------------
 VIEW_OVERRIDES = {
     "opportunity_list": OpportunityListView,
     "opportunity_create": OpportunityCreateView,
@@ -786,5 +785,3 @@ urlpatterns = [
     path("admin/competitors/new/", competitor_edit, name="competitor_create"),
     path("admin/competitors/<int:pk>/", competitor_edit, name="competitor_edit"),
 ]
-
-__all__ = ["Contact", "Http404", "PicklistOption", "opportunity_registration", "urlpatterns"]
