@@ -72,6 +72,12 @@ def _entries(spec, path: str = ""):
                 "active": _is_active(url, path),
             }
         )
+    # Only the most specific match is active: on /sales/board/ the board, not /sales/ too.
+    active = [entry for entry in entries if entry["active"]]
+    if len(active) > 1:
+        best = max(active, key=lambda entry: len(entry["url"]))
+        for entry in active:
+            entry["active"] = entry is best
     return entries
 
 

@@ -381,3 +381,15 @@ def test_notification_list_query_count_does_not_grow(client, org):
     many = _queries(client, reverse("core:notification_list"))
     assert many == few
     assert few <= 8
+
+
+def test_only_the_most_specific_nav_entry_is_active(client, org):
+    from django.test import RequestFactory
+
+    from guanxi.core.navigation import navigation_for
+
+    request = RequestFactory().get("/activities/calendar/")
+    request.user = org.admin
+    modules = navigation_for(request)["nav_modules"]
+    active = [entry["name"] for entry in modules if entry["active"]]
+    assert active == ["activities:calendar"]
