@@ -146,12 +146,13 @@ def account_opportunities(*, account, user: User, closed_limit: int = 5) -> dict
     return {"open": open_ones, "closed": closed}
 
 
-def lifetime_revenue(account) -> Decimal:
-    """Every won opportunity of the account, in the company currency."""
+def lifetime_revenue(account) -> Decimal | None:
+    """Every won opportunity of the account, in the company currency (None: nothing won
+    yet, shown as "—")."""
     total = Opportunity.objects.filter(account_id=account.pk, is_won=True).aggregate(
         total=Sum("amount_company")
     )["total"]
-    return Decimal(total or 0).quantize(CENT)
+    return None if total is None else Decimal(total).quantize(CENT)
 
 
 def last_purchase(account) -> datetime.date | None:
