@@ -133,3 +133,32 @@ register_group_condition(
     {"since", "not_since"},
     activity_condition,
 )
+
+
+# --- merging customers -------------------------------------------------------------------------
+def _move_activities_to_survivor(*, survivor, merged, actor) -> None:
+    """A merge keeps every activity and follow-up: they follow the surviving record."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from guanxi.activities.models import Activity, FollowUp
+    from guanxi.customers.models import Account
+
+    merged_ids = [record.pk for record in merged]
+    column = "account_id" if isinstance(survivor, Account) else "contact_id"
+    content_type = ContentType.objects.get_for_model(type(survivor))
+    for model in (Activity, FollowUp):
+        model.all_objects.filter(**{f"{column}__in": merged_ids}).update(**{column: survivor.pk})
+        model.all_objects.filter(regarding_type=content_type, regarding_id__in=merged_ids).update(
+            regarding_id=survivor.pk
+        )
+
+
+def _register_merge_hooks() -> None:
+    from guanxi.customers.merge import register_merge_hook
+    from guanxi.customers.models import Account, Contact
+
+    register_merge_hook(Account, _move_activities_to_survivor)
+    register_merge_hook(Contact, _move_activities_to_survivor)
+
+
+_register_merge_hooks()

@@ -104,15 +104,14 @@ def test_later_apps_add_sections_and_fill_figures(client, en, probe_template):
             order=50,
         )
     )
+    registered = account_hooks._figures["lifetime_revenue"]
     account_hooks.register_account_figure("lifetime_revenue", "Lifetime revenue", lambda a: 1234)
     try:
         client.force_login(en.rep1)
         html = client.get(detail(account)).content.decode()
     finally:
         sections._sections.pop("test_orders")
-        account_hooks.register_account_figure(
-            "lifetime_revenue", "Lifetime revenue", account_hooks._unknown, order=10
-        )
+        account_hooks._figures["lifetime_revenue"] = registered
     assert seen == [(account.pk, en.rep1.pk)]
     assert 'id="section-test_orders"' in html
     assert "probe: orders of Plugged" in html

@@ -115,3 +115,35 @@ register_conversion_opportunity_factory(_opportunity_from_lead)
 # The pages and the API register themselves when imported.
 from guanxi.sales.api import opportunities as _api  # noqa: E402, F401
 from guanxi.sales.views import opportunities as _views  # noqa: E402, F401
+
+
+# --- merging accounts --------------------------------------------------------------------------
+def _move_opportunities_to_survivor(*, survivor, merged, actor) -> None:
+    """A merge keeps every deal: opportunities (and contact roles on them) follow the
+    surviving account or contact."""
+    from guanxi.customers.models import Account
+    from guanxi.sales.models import Opportunity, OpportunityContact
+
+    merged_ids = [record.pk for record in merged]
+    if isinstance(survivor, Account):
+        Opportunity.all_objects.filter(account_id__in=merged_ids).update(account_id=survivor.pk)
+        return
+    # A contact: drop roles the survivor already has on the same deal, move the rest.
+    taken = OpportunityContact.objects.filter(contact_id=survivor.pk).values_list(
+        "opportunity_id", flat=True
+    )
+    OpportunityContact.objects.filter(
+        contact_id__in=merged_ids, opportunity_id__in=list(taken)
+    ).delete()
+    OpportunityContact.objects.filter(contact_id__in=merged_ids).update(contact_id=survivor.pk)
+
+
+def _register_merge_hooks() -> None:
+    from guanxi.customers.merge import register_merge_hook
+    from guanxi.customers.models import Account, Contact
+
+    register_merge_hook(Account, _move_opportunities_to_survivor)
+    register_merge_hook(Contact, _move_opportunities_to_survivor)
+
+
+_register_merge_hooks()

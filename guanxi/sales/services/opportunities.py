@@ -218,6 +218,9 @@ def opportunity_create(
     now = timezone.now()
     data["stage_entered_at"] = now
     opportunity = record_create(model=Opportunity, data=data, actor=actor, custom_data=custom_data)
+    from guanxi.sales.services.catalogue import opportunity_territory_assign
+
+    opportunity_territory_assign(opportunity=opportunity)
     _history_open(opportunity, actor, now)
     _timeline(
         opportunity,
