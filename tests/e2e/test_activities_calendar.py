@@ -62,6 +62,9 @@ def test_manager_overlays_a_subordinate_and_not_a_peer(e2e_org, new_page):
 
 def test_drag_in_week_view_is_saved(e2e_org, new_page):
     org = e2e_org
+    # The confirmation is read in English, whatever the catalogue says.
+    org.rep1.language = "en"
+    org.rep1.save(update_fields=["language"])
     activity = _meeting(org.rep1, "Drag me")
     page = _calendar_page(new_page, org.rep1)
     page.goto(f"/activities/calendar/?view=timeGridWeek&date={MONDAY}")

@@ -126,6 +126,8 @@ def test_from_converted_lead_to_won_deal_on_board_funnel_and_forecast(e2e_org, n
     expect(page).to_have_url(re.compile(rf"{detail}$"))
     expect(page.locator("#opportunity-stage")).to_have_text("Qualification")
     expect(page.locator("#opportunity-account")).to_have_text("宁波海天机电有限公司")
+    # The lead's person came along as the deal's primary contact.
+    expect(page.locator("#deal-contacts-table")).to_contain_text("Wang Fang")
 
     # 2. Two product lines with empty unit prices: the price book prices them, and the
     # amount becomes their sum (2 × 12,000 + 1 × 3,000 − 10 % = 26,700).
