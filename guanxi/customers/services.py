@@ -55,7 +55,9 @@ def _account_saved(accounts: list[Account], actor: User) -> None:
         hook(accounts=accounts, actor=actor)
 
 
-def _normalise_account_contact_points(data: dict[str, Any]) -> dict[str, Any]:
+def normalise_contact_points(data: dict[str, Any]) -> dict[str, Any]:
+    """`phone` shown formatted with `phone_digits` beside it, `email` lower-cased; each
+    invalid one reported on its field. Shared by every record with a phone and e-mail."""
     data = dict(data)
     errors: dict[str, list[str]] = {}
     if data.get("phone"):
@@ -89,7 +91,7 @@ def account_create(
     *, actor: User, data: dict[str, Any], custom_data: dict | None = None
 ) -> Account:
     """Create an account. An individual account gets its own contact (one person)."""
-    data = _normalise_account_contact_points(data)
+    data = normalise_contact_points(data)
     account = record_create(model=Account, data=data, actor=actor, custom_data=custom_data)
     if account.kind == Account.Kind.INDIVIDUAL:
         _individual_person_sync(account=account, actor=actor)
@@ -109,7 +111,7 @@ def account_bulk_create(
     bulk_positions, bulk_items = [], []
     for position, (data, custom_data) in enumerate(items):
         try:
-            data = _normalise_account_contact_points(data)
+            data = normalise_contact_points(data)
         except ValidationError as error:
             results[position] = error
             continue
@@ -142,7 +144,7 @@ def account_update(
     version: int | None = None,
     custom_data: dict | None = None,
 ) -> Account:
-    data = _normalise_account_contact_points(data)
+    data = normalise_contact_points(data)
     old_stage = account.lifecycle_stage
     account = record_update(
         instance=account, data=data, actor=actor, version=version, custom_data=custom_data

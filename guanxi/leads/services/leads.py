@@ -12,7 +12,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.core.models import User
-from guanxi.core.phones import email_normalise, phone_normalise
 from guanxi.core.services.records import (
     record_assign,
     record_bulk_create,
@@ -23,6 +22,7 @@ from guanxi.core.services.records import (
     timeline_add,
 )
 from guanxi.customers.duplicates import duplicate_keys_create_many, duplicate_keys_refresh
+from guanxi.customers.services import normalise_contact_points
 from guanxi.leads.models import Lead, LeadStatus
 
 # Called after a lead is created by any path (manual, import, API, web form), e.g. to run
@@ -43,28 +43,6 @@ _after_update_hooks: list[Callable[..., None]] = []
 def register_lead_updated_hook(fn: Callable[..., None]) -> None:
     if fn not in _after_update_hooks:
         _after_update_hooks.append(fn)
-
-
-def normalise_contact_points(data: dict[str, Any]) -> dict[str, Any]:
-    data = dict(data)
-    errors: dict[str, list[str]] = {}
-    if data.get("phone"):
-        try:
-            phone = phone_normalise(data["phone"])
-            data["phone"] = phone.display
-            data["phone_digits"] = phone.digits
-        except ValidationError as error:
-            errors["phone"] = error.messages
-    elif "phone" in data:
-        data["phone_digits"] = ""
-    if data.get("email"):
-        try:
-            data["email"] = email_normalise(data["email"])
-        except ValidationError as error:
-            errors["email"] = error.messages
-    if errors:
-        raise ValidationError(errors)
-    return data
 
 
 def _run_created_hooks(lead: Lead, actor: User, origin: str) -> None:
