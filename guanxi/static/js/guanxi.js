@@ -131,4 +131,35 @@
   }
   document.addEventListener("DOMContentLoaded", function () { tooltips(document); });
   document.body.addEventListener("htmx:afterSwap", function (event) { tooltips(event.target); });
+
+  // Look-up selects: a new page of matches must not drop what the user already chose.
+  function lookupSelect(target) {
+    if (!target || !target.closest) { return null; }
+    var select = target.tagName === "SELECT" ? target : target.closest("select");
+    return select && select.closest(".gx-lookup") ? select : null;
+  }
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    var select = lookupSelect(event.detail.target);
+    if (!select) { return; }
+    var chosen = Array.prototype.filter.call(select.options, function (option) {
+      return option.selected && option.value && event.detail.target.contains(option);
+    });
+    select._gxChosen = chosen.map(function (option) { return option.cloneNode(true); });
+  });
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    var select = lookupSelect(event.target);
+    if (!select || !select._gxChosen) { return; }
+    select._gxChosen.forEach(function (kept) {
+      var match = Array.prototype.find.call(select.options, function (option) {
+        return option.value === kept.value;
+      });
+      if (match) {
+        match.selected = true;
+      } else {
+        kept.selected = true;
+        select.insertBefore(kept, select.firstChild);
+      }
+    });
+    select._gxChosen = null;
+  });
 })();
