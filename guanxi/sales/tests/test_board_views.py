@@ -265,3 +265,13 @@ def test_more_link_opens_the_list_filtered_by_stage(client, org, pipeline, monke
         f"&amp;stage={s['Qualification'].pk}&amp;status=open"
     )
     assert expected in html
+
+
+def test_board_and_funnel_without_any_sales_process_show_an_empty_state(client, org):
+    Pipeline.objects.update(is_active=False)
+    client.force_login(org.rep1)
+    for name in ("sales:board", "sales:funnel"):
+        response = client.get(reverse(name))
+        assert response.status_code == 200
+        assert 'id="no-pipeline"' in response.content.decode()
+        assert "Set up a sales process first." in response.content.decode()

@@ -134,12 +134,24 @@ def _list_query(user, filters: selectors.BoardFilters) -> dict:
     return query
 
 
+def _no_pipeline(request, error: ValidationError):
+    """The empty state when no sales process is active yet."""
+    return render(
+        request,
+        "sales/board/no_pipeline.html",
+        {"message": " ".join(error.messages), "admin_url": url_or_none("sales:pipeline_list")},
+    )
+
+
 # --- the board -------------------------------------------------------------------------------
 @login_required
 def board_view(request):
     _require_view(request.user)
     form = BoardFilterForm(request.GET or None, user=request.user)
-    filters = form.filters()
+    try:
+        filters = form.filters()
+    except ValidationError as error:  # no active sales process
+        return _no_pipeline(request, error)
     data = selectors.board(request.user, filters)
     query = _query(request)
     list_query = _list_query(request.user, filters)
@@ -382,7 +394,10 @@ def funnel_report(user, values: dict) -> dict:
 def funnel_view(request):
     _require_view(request.user)
     form = FunnelForm(request.GET or None, user=request.user)
-    values = form.values()
+    try:
+        values = form.values()
+    except ValidationError as error:  # no active sales process
+        return _no_pipeline(request, error)
     report = funnel_report(request.user, values)
     if request.GET.get("format") == "json":
         return JsonResponse(report)
