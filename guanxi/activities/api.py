@@ -45,7 +45,6 @@ from guanxi.core.api.base import (
     OwnedRecordViewSet,
 )
 from guanxi.core.api.registry import register_viewset
-from guanxi.core.exceptions import VersionConflict
 from guanxi.core.models import DataScope, User
 from guanxi.core.scope import is_administrator, scope_for, scope_parts, with_parts
 
@@ -488,11 +487,12 @@ class ActivityViewSet(OwnedRecordViewSet):
     )
     @action(detail=True, methods=["post"], url_path="check-in")
     def check_in(self, request, pk=None):
-        def run(record, version, values):
-            _require_version(record, version)
-            services.activity_check_in(activity=record, actor=request.user, place=values["place"])
-
-        return self._act(ActivityCheckInSerializer, run)
+        return self._act(
+            ActivityCheckInSerializer,
+            lambda record, version, values: services.activity_check_in(
+                activity=record, actor=request.user, place=values["place"], version=version
+            ),
+        )
 
     @extend_schema(
         request=ActivityAppointmentOutcomeSerializer,
@@ -511,13 +511,6 @@ class ActivityViewSet(OwnedRecordViewSet):
                 version=version,
             ),
         )
-
-
-def _require_version(record, version: int) -> None:
-    """For services without a version argument: refuse a stale one. The service's own
-    conditional update then checks the version this request loaded."""
-    if record.version != version:
-        raise VersionConflict(current_version=record.version)
 
 
 register_viewset("activities", ActivityViewSet, "activity")

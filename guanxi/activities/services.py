@@ -439,6 +439,8 @@ def activity_cancel(
 
 @transaction.atomic
 def activity_reopen(*, activity: Activity, actor: User, version: int | None = None) -> Activity:
+    if activity.status == ActivityStatus.OPEN:
+        raise ValidationError(_("This activity is already open."))
     record_update(
         instance=activity,
         data={"status": ActivityStatus.OPEN, "completed_at": None, "completed_by": None},
@@ -472,7 +474,12 @@ def activity_delete(*, activity: Activity, actor: User, version: int | None = No
 
 @transaction.atomic
 def activity_check_in(
-    *, activity: Activity, actor: User, place: str, at: datetime.datetime | None = None
+    *,
+    activity: Activity,
+    actor: User,
+    place: str,
+    at: datetime.datetime | None = None,
+    version: int | None = None,
 ) -> Activity:
     """A visit's check-in: when and where the rep arrived."""
     if not place.strip():
@@ -481,6 +488,7 @@ def activity_check_in(
         instance=activity,
         data={"check_in_at": at or timezone.now(), "check_in_place": place.strip()},
         actor=actor,
+        version=version,
     )
     _timeline(
         activity,

@@ -615,8 +615,6 @@ class ReopenView(ActivityActionView):
     success_message = gettext_lazy("Reopened.")
 
     def act(self, activity, form, user):
-        if activity.status == ActivityStatus.OPEN:
-            raise ValidationError(_("This activity is already open."))
         services.activity_reopen(
             activity=activity, actor=user, version=form.cleaned_data.get("version")
         )
@@ -632,7 +630,12 @@ class CheckInView(ActivityActionView):
             raise VersionConflict(current_version=activity.version)
         if activity.kind != ActivityKind.VISIT:
             raise ValidationError(_("Only visits have a check-in."))
-        services.activity_check_in(activity=activity, actor=user, place=form.cleaned_data["place"])
+        services.activity_check_in(
+            activity=activity,
+            actor=user,
+            place=form.cleaned_data["place"],
+            version=form.cleaned_data.get("version"),
+        )
 
 
 class AppointmentOutcomeView(ActivityActionView):

@@ -253,3 +253,16 @@ def test_calendar_feed_revoke_changes_token(org):
     feed = services.calendar_feed_get_or_create(user=org.rep1)
     old = feed.token
     assert services.calendar_feed_revoke(user=org.rep1).token != old
+
+
+def test_reopen_refuses_an_open_activity_and_check_in_is_version_checked(org):
+    activity = make_activity(owner=org.rep1, label="拜访", actor=org.rep1, kind="visit")
+    with pytest.raises(ValidationError):
+        services.activity_reopen(activity=activity, actor=org.rep1)
+    with pytest.raises(VersionConflict):
+        services.activity_check_in(activity=activity, actor=org.rep1, place="客户前台", version=99)
+    services.activity_check_in(
+        activity=activity, actor=org.rep1, place="客户前台", version=activity.version
+    )
+    activity.refresh_from_db()
+    assert activity.check_in_place == "客户前台"
