@@ -339,7 +339,9 @@ def escalate_overdue(now: datetime.datetime | None = None, batch_size: int = BAT
     """Tell the owner's manager, once, about every open activity overdue for longer than the
     company's escalation delay (0 hours: escalation is off)."""
     now = now or timezone.now()
-    delay_hours = ActivitySettings.current().escalation_delay_hours
+    # The settings row and the department tree are read outside a batch, so they need the
+    # same patience with a locked SQLite database as the batches do.
+    delay_hours = _retry_when_locked(lambda: ActivitySettings.current().escalation_delay_hours)
     if not delay_hours:
         return 0
     candidates = Activity.objects.filter(
@@ -350,7 +352,7 @@ def escalate_overdue(now: datetime.datetime | None = None, batch_size: int = BAT
     return _process(
         column="escalated_at",
         candidates=candidates,
-        notices_for=_escalation_notices(_department_tree(), delay_hours),
+        notices_for=_escalation_notices(_retry_when_locked(_department_tree), delay_hours),
         kind=KIND_ESCALATED,
         now=now,
         batch_size=batch_size,
