@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime
 
+import orjson
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import permissions, serializers
 from rest_framework.exceptions import ValidationError
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from guanxi.activities.calendar import (
@@ -97,7 +98,10 @@ class CalendarRangeView(GuanxiAPIMixin, APIView):
     )
     def get(self, request):
         start, end, users = calendar_range(request.query_params)
-        return Response(calendar_events(viewer=request.user, start=start, end=end, user_ids=users))
+        events = calendar_events(viewer=request.user, start=start, end=end, user_ids=users)
+        # A team's month is thousands of events: orjson encodes them several times faster
+        # than the standard renderer, and the events are plain strings, numbers and booleans.
+        return HttpResponse(orjson.dumps(events), content_type="application/json")
 
 
 register_api_path("activities/calendar/", CalendarRangeView.as_view(), "activity-calendar")

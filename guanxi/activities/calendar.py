@@ -26,17 +26,13 @@ import datetime
 from collections.abc import Iterable
 from typing import Any
 
+from django.db import connection, connections
 from django.db.models import (
-    BooleanField,
-    Case,
-    Exists,
     F,
     IntegerField,
     OuterRef,
     Q,
     Subquery,
-    Value,
-    When,
 )
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -150,21 +146,7 @@ def allowed_user_ids(viewer: User, user_ids: Iterable[int] | None) -> list[int]:
 
 
 # --- events ------------------------------------------------------------------------------------
-def _flag(condition: Q) -> Case | Value:
-    """A boolean column: whether the row matches `condition` (an empty Q matches all)."""
-    if not condition:
-        return Value(True, output_field=BooleanField())
-    return Case(
-        When(condition, then=Value(True)),
-        default=Value(False),
-        output_field=BooleanField(),
-    )
-
-
-def _scope_flags(viewer: User):
-    return _flag(scope_q(viewer, Activity, "view")), _flag(scope_q(viewer, Activity, "change"))
-
-
+# What one event row holds, in this order (tuples: a month of a team is thousands of rows).
 EVENT_COLUMNS = (
     "pk",
     "subject",
@@ -177,48 +159,25 @@ EVENT_COLUMNS = (
     "owner_id",
     "version",
     "shown_user",
-    "viewer_sees",
-    "viewer_changes",
-    "viewer_assigned",
+)
+PK, SUBJECT, KIND, STATUS, START, END, ALL_DAY, PRIVATE, OWNER, VERSION, SHOWN_USER = range(
+    len(EVENT_COLUMNS)
 )
 # Not cancelled; written as a list so the (owner, status, due_at) index can serve it.
 SHOWN_STATUSES = [ActivityStatus.OPEN, ActivityStatus.DONE]
 
 
-def _annotated(viewer: User, rows, user_ids: list[int] | None, flags=None):
-    """`rows` with what the calendar needs to know, as plain rows (EVENT_COLUMNS).
-    `flags`: the viewer's (view, change) scope columns, when already built."""
-    sees, changes = flags or _scope_flags(viewer)
-    if user_ids is not None:
-        first_assignee = Subquery(
-            ActivityAssignee.objects.filter(activity_id=OuterRef("pk"), user_id__in=user_ids)
-            .order_by("user_id")
-            .values("user_id")[:1],
-            output_field=IntegerField(),
-        )
-        shown_user = Case(
-            When(owner_id__in=user_ids, then=F("owner_id")),
-            default=first_assignee,
-            output_field=IntegerField(),
-        )
-    else:
-        shown_user = F("owner_id")
-    return rows.annotate(
-        shown_user=shown_user,
-        viewer_sees=sees,
-        viewer_changes=changes,
-        viewer_assigned=Exists(
-            ActivityAssignee.objects.filter(activity_id=OuterRef("pk"), user_id=viewer.pk)
-        ),
-    ).values(*EVENT_COLUMNS)
+def _rows(queryset, shown_user):
+    return queryset.order_by().annotate(shown_user=shown_user).values_list(*EVENT_COLUMNS)
 
 
-def _range_rows(viewer: User, user_ids: list[int], start, end):
-    """The activities of `user_ids` overlapping [start, end), as one UNION ALL of three
-    index-friendly parts (disjoint, so nothing is counted twice):
+def _range_rows(user_ids: list[int], start, end) -> list[tuple]:
+    """The activities of `user_ids` overlapping [start, end), earliest first, as one UNION ALL
+    of three index-friendly parts (disjoint, so nothing is counted twice):
     - owned, starting in the range: the (owner, start_at) index;
     - owned, started before (at most MAX_DURATION) and still running: (owner, start_at);
-    - assigned (owner not among the users) and overlapping: the (user, activity) index.
+    - assigned (owner not among the users) and overlapping: the assignees' (user, start_at)
+      index, then the activity by primary key.
     """
     shown = Activity.objects.filter(status__in=SHOWN_STATUSES)
     owned = shown.filter(owner_id__in=user_ids)
@@ -226,20 +185,94 @@ def _range_rows(viewer: User, user_ids: list[int], start, end):
     # Activities last at most MAX_DURATION, so those still running started this far back at
     # the earliest: a bounded (owner, start_at) range instead of every earlier activity.
     running = owned.filter(start_at__gte=start - MAX_DURATION, start_at__lt=start, due_at__gt=start)
+    assignments = ActivityAssignee.objects.filter(
+        user_id__in=user_ids, start_at__gte=start - MAX_DURATION, start_at__lt=end
+    )
     assigned = (
-        shown.filter(
-            pk__in=ActivityAssignee.objects.filter(user_id__in=user_ids).values("activity_id")
-        )
+        shown.filter(pk__in=assignments.values("activity_id"))
         .exclude(owner_id__in=user_ids)
-        .filter(start_at__lt=end, start_at__gte=start - MAX_DURATION)
         .filter(Q(start_at__gte=start) | Q(due_at__gt=start))
     )
-    flags = _scope_flags(viewer)
-    parts = [
-        _annotated(viewer, part.order_by(), user_ids, flags)
-        for part in (starting, running, assigned)
-    ]
-    return parts[0].union(*parts[1:], all=True).order_by("start_at", "pk")[:MAX_EVENTS]
+    # An assigned activity shows in the calendar of its first assignee among the users.
+    first_assignee = Subquery(
+        ActivityAssignee.objects.filter(activity_id=OuterRef("pk"), user_id__in=user_ids)
+        .order_by("user_id")
+        .values("user_id")[:1],
+        output_field=IntegerField(),
+    )
+    parts = [_rows(starting, F("owner_id")), _rows(running, F("owner_id"))]
+    parts.append(_rows(assigned, first_assignee))
+    union = parts[0].union(*parts[1:], all=True)
+    # Sorted here, not by the database: asked to sort, SQLite walks the whole company's
+    # (start_at) index for the range instead of each person's (owner, start_at) range.
+    rows = _fetch(union[: MAX_EVENTS + 1])
+    if len(rows) > MAX_EVENTS:  # too many to show: the earliest ones
+        return _fetch(union.order_by("start_at", "pk")[:MAX_EVENTS])
+    rows.sort(key=lambda row: (row[START], row[PK]))
+    return rows
+
+
+def _fetch(rows) -> list[tuple]:
+    """The rows of an EVENT_COLUMNS queryset, read straight from the cursor: for a team's
+    month, Django's per-value converters cost more than the query. Times stay as the
+    database gives them (see `_moment_reader`)."""
+    connection = connections[rows.db]
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if tuple(column[0] for column in cursor.description) != EVENT_COLUMNS:
+            raise RuntimeError("The calendar query's columns are not EVENT_COLUMNS.")
+        return cursor.fetchall()
+
+
+def _local_time_reader(vendor: str, zone):
+    """A function turning a time read by `_fetch` into an aware local datetime. SQLite keeps
+    UTC times as ISO text, the other databases answer aware datetimes."""
+    if vendor != "sqlite":
+        return lambda value: value.astimezone(zone)
+    # Parsing the offset is several times faster than datetime.replace(tzinfo=...).
+    parse = datetime.datetime.fromisoformat
+    return lambda value: (
+        parse(value + "+00:00") if isinstance(value, str) else value.replace(tzinfo=datetime.UTC)
+    ).astimezone(zone)
+
+
+def _owners_in_scope(viewer: User, action: str) -> set[int] | None:
+    """Owners all of whose activities the viewer may see (or change): everybody (None) with
+    the "all" scope, else themselves and everybody below them; empty without the right."""
+    scope = scope_for(viewer, Activity, action)
+    if scope is None:
+        return set()
+    if scope == DataScope.ALL:
+        return None
+    return {viewer.pk} | subordinate_ids(viewer)
+
+
+def _permitted(viewer: User, rows: list[tuple], action: str) -> set[int] | None:
+    """The ids among `rows` the viewer may `action` (None: all of them). Rows whose owner the
+    viewer covers wholly need no query; the others (a department colleague's, a shared or
+    assigned one) are checked against the data scope in one query."""
+    owners = _owners_in_scope(viewer, action)
+    if owners is None:
+        return None
+    allowed = {row[PK] for row in rows if row[OWNER] in owners}
+    unsure = [row[PK] for row in rows if row[OWNER] not in owners]
+    if unsure and scope_for(viewer, Activity, action) is not None:
+        allowed.update(
+            Activity.objects.filter(pk__in=unsure)
+            .filter(scope_q(viewer, Activity, action))
+            .values_list("pk", flat=True)
+        )
+    return allowed
+
+
+def _assigned_to(viewer: User, start, end) -> set[int]:
+    """The activities of the range the viewer is an assignee of."""
+    return set(
+        ActivityAssignee.objects.filter(
+            user_id=viewer.pk, start_at__gte=start - MAX_DURATION, start_at__lt=end
+        ).values_list("activity_id", flat=True)
+    )
 
 
 def _detail_url_template() -> str:
@@ -259,36 +292,54 @@ def _all_day_end(start: datetime.date, local_end: datetime.datetime | None) -> d
     return max(local_end.date(), start) + datetime.timedelta(days=1)
 
 
-def _event_maker(viewer: User, colors: dict[int, str]):
-    """A function turning a row into a FullCalendar event for `viewer`. What every event
-    shares (time zone, URL pattern, the "Busy" text) is looked up once: a month of a team
-    is thousands of events."""
-    zone = timezone.get_current_timezone()
+def _event_maker(
+    viewer: User,
+    colors: dict[int, str],
+    *,
+    visible: set[int] | None,
+    changeable: set[int] | None,
+    assigned: set[int],
+):
+    """A function turning a row into a FullCalendar event for `viewer`. `visible` and
+    `changeable` are the ids the viewer may see and change (None: all); `assigned` the ids
+    they are an assignee of. What every event shares (time zone, URL pattern, the "Busy"
+    text) is looked up once."""
+    local_time = _local_time_reader(connection.vendor, zone=timezone.get_current_timezone())
+    # A team's month has far fewer distinct times than events (meetings start on the hour).
+    texts: dict[Any, str] = {}
+
+    def local_text(value) -> str:
+        text = texts.get(value)
+        if text is None:
+            text = texts[value] = local_time(value).isoformat()
+        return text
+
     url = _detail_url_template()
     busy_title = _("Busy")
     open_status = ActivityStatus.OPEN
     viewer_id = viewer.pk
 
-    def make(row: dict[str, Any]) -> dict[str, Any]:
-        own = row["owner_id"] == viewer_id or row["viewer_assigned"]
-        busy = not row["viewer_sees"] or (row["is_private"] and not own)
-        user_id = row["shown_user"] if row["shown_user"] is not None else row["owner_id"]
-        start_at = row["start_at"].astimezone(zone)
-        end_at = row["end_at"].astimezone(zone) if row["end_at"] else None
-        if row["all_day"]:
-            start_day = start_at.date()
+    def make(row: tuple) -> dict[str, Any]:
+        pk = row[PK]
+        own = row[OWNER] == viewer_id or pk in assigned
+        sees = visible is None or pk in visible
+        busy = not sees or (row[PRIVATE] and not own)
+        user_id = row[SHOWN_USER] if row[SHOWN_USER] is not None else row[OWNER]
+        if row[ALL_DAY]:
+            start_day = local_time(row[START]).date()
+            end_at = local_time(row[END]) if row[END] else None
             start = start_day.isoformat()
             end = _all_day_end(start_day, end_at).isoformat()
         else:
-            start = start_at.isoformat()
-            end = end_at.isoformat() if end_at else None
+            start = local_text(row[START])
+            end = local_text(row[END]) if row[END] else None
         if busy:
             return {
-                "id": row["pk"],
+                "id": pk,
                 "title": busy_title,
                 "start": start,
                 "end": end,
-                "allDay": bool(row["all_day"]),
+                "allDay": bool(row[ALL_DAY]),
                 "user": user_id,
                 "color": BUSY_COLOR,
                 "url": "",
@@ -298,20 +349,21 @@ def _event_maker(viewer: User, colors: dict[int, str]):
                 "kind": "",
                 "status": "",
             }
+        may_change = changeable is None or pk in changeable
         return {
-            "id": row["pk"],
-            "title": row["subject"],
+            "id": pk,
+            "title": row[SUBJECT],
             "start": start,
             "end": end,
-            "allDay": bool(row["all_day"]),
+            "allDay": bool(row[ALL_DAY]),
             "user": user_id,
             "color": colors.get(user_id) or palette_color(user_id or 0),
-            "url": url.format(row["pk"]) if url else "",
-            "editable": bool(row["viewer_changes"]) and row["status"] == open_status,
-            "version": row["version"],
+            "url": url.format(pk) if url else "",
+            "editable": may_change and row[STATUS] == open_status,
+            "version": row[VERSION],
             "busy": False,
-            "kind": row["kind"],
-            "status": row["status"],
+            "kind": row[KIND],
+            "status": row[STATUS],
         }
 
     return make
@@ -326,25 +378,46 @@ def calendar_events(
 ) -> list[dict[str, Any]]:
     """The events of the asked-for calendars overlapping [start, end), earliest first.
 
-    One query for the events (see `_range_rows`) plus a few fixed ones for the viewer's
-    roles, the allowed users and their colours."""
+    One query for the events (see `_range_rows`), one for the viewer's own assignments, a
+    few fixed ones for the viewer's roles, the allowed users and their colours, and one per
+    action only when some events belong to people outside the viewer's own reach."""
     if end <= start:
         return []
     ids = allowed_user_ids(viewer, user_ids)
     colors = calendar_colors(ids)
-    make = _event_maker(viewer, colors)
-    return [make(row) for row in _range_rows(viewer, ids, start, end)]
+    rows = _range_rows(ids, start, end)
+    make = _event_maker(
+        viewer,
+        colors,
+        visible=_permitted(viewer, rows, "view"),
+        changeable=_permitted(viewer, rows, "change"),
+        assigned=_assigned_to(viewer, start, end),
+    )
+    return [make(row) for row in rows]
 
 
 def calendar_event(*, viewer: User, activity_id: int) -> dict[str, Any]:
     """One activity as a calendar event for the viewer (after a change), shown as its
     owner's. Raises NotVisible when the viewer may not see it."""
     rows = Activity.objects.filter(pk=activity_id).filter(scope_q(viewer, Activity, "view"))
-    row = _annotated(viewer, rows, None).first()
-    if row is None:
+    found = _fetch(_rows(rows, F("owner_id")))
+    if not found:
         raise NotVisible
-    colors = calendar_colors([row["owner_id"]]) if row["owner_id"] else {}
-    return _event_maker(viewer, colors)(row)
+    row = found[0]
+    colors = calendar_colors([row[OWNER]]) if row[OWNER] else {}
+    assigned = set(
+        ActivityAssignee.objects.filter(activity_id=activity_id, user_id=viewer.pk).values_list(
+            "activity_id", flat=True
+        )
+    )
+    make = _event_maker(
+        viewer,
+        colors,
+        visible=None,
+        changeable=_permitted(viewer, [row], "change"),
+        assigned=assigned,
+    )
+    return make(row)
 
 
 # --- parsing what the browser and API clients send --------------------------------------------

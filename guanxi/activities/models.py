@@ -162,7 +162,9 @@ class Activity(OwnedModel):
         verbose_name_plural = _("activities")
         ordering = ["-start_at", "-id"]
         indexes = [
-            models.Index(fields=["owner", "start_at"]),
+            # due_at too: the calendar's "started before the range, still running" part is
+            # decided in the index, without reading a month of rows.
+            models.Index(fields=["owner", "start_at", "due_at"], name="activity_owner_start_due"),
             models.Index(fields=["owner", "status", "due_at"]),
             models.Index(fields=["department", "start_at"]),
             models.Index(fields=["start_at"]),
@@ -186,6 +188,9 @@ class ActivityAssignee(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="activity_assignments"
     )
+    # The activity's start, copied by the services so a calendar reads one index range per
+    # person instead of every assignment they ever had.
+    start_at = models.DateTimeField(_("start"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("assignee")
@@ -193,7 +198,10 @@ class ActivityAssignee(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["activity", "user"], name="activity_assignee_once")
         ]
-        indexes = [models.Index(fields=["user", "activity"])]
+        indexes = [
+            models.Index(fields=["user", "activity"]),
+            models.Index(fields=["user", "start_at"], name="activity_assignee_user_start"),
+        ]
 
 
 class Reaction(models.TextChoices):

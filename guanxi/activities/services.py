@@ -168,7 +168,10 @@ def _set_assignees(activity: Activity, assignee_ids) -> list[int]:
     activity.assignments.filter(user_id__in=current - wanted).delete()
     added = sorted(wanted - current)
     ActivityAssignee.objects.bulk_create(
-        [ActivityAssignee(activity=activity, user_id=pk) for pk in added]
+        [
+            ActivityAssignee(activity=activity, user_id=pk, start_at=activity.start_at)
+            for pk in added
+        ]
     )
     return added
 
@@ -355,6 +358,8 @@ def activity_update(
     record_update(
         instance=activity, data=data, actor=actor, version=version, custom_data=custom_data
     )
+    if moved:
+        activity.assignments.update(start_at=activity.start_at)
     if assignee_ids is not None:
         added = _set_assignees(activity, assignee_ids)
         _notify_assigned(activity, added, actor)

@@ -211,3 +211,61 @@ def test_parse_moment():
     assert not is_day and moment.utcoffset() == datetime.timedelta(hours=8)
     assert parse_moment("soon") == (None, False)
     assert parse_moment("2030-02-30") == (None, False)
+
+
+def test_an_assignee_sees_the_activity_where_it_was_moved(org):
+    """The assignee rows carry the start time the calendar reads: moving the activity (or
+    adding an assignee later) must keep them in step."""
+    planning = services.activity_create(
+        actor=org.rep3,
+        data={"kind": "meeting", "subject": "Planning", "start_at": at(-10), "end_at": at(-10, 10)},
+        assignee_ids=[org.rep1.pk],
+    )
+    assert [event["id"] for event in week(org.rep1)] == []
+    services.activity_reschedule(activity=planning, actor=org.rep3, start_at=at(3))
+    assert [(event["id"], event["start"]) for event in week(org.rep1)] == [
+        (planning.pk, timezone.localtime(at(3)).isoformat())
+    ]
+    planning.refresh_from_db()
+    services.activity_update(
+        activity=planning,
+        actor=org.rep3,
+        data={},
+        version=planning.version,
+        assignee_ids=[org.rep1.pk, org.rep2.pk],
+    )
+    assert [event["id"] for event in week(org.rep2)] == [planning.pk]
+    assert set(planning.assignments.values_list("start_at", flat=True)) == {at(3)}
+
+
+def test_events_come_earliest_first_and_too_many_keep_the_earliest(org, monkeypatch):
+    from guanxi.activities import calendar
+
+    late = meeting(org.rep1, "Late", at(4))
+    early = meeting(org.rep2, "Early", at(0, 8))
+    middle = meeting(org.rep1, "Middle", at(2))
+    same_time = meeting(org.rep2, "Same time", at(2))
+    everyone = [org.rep1.pk, org.rep2.pk]
+    expected = [early.pk, middle.pk, same_time.pk, late.pk]
+    assert [event["id"] for event in week(org.manager, everyone)] == expected
+    monkeypatch.setattr(calendar, "MAX_EVENTS", 2)
+    assert [event["id"] for event in week(org.manager, everyone)] == expected[:2]
+
+
+def test_a_department_colleagues_events_follow_the_record_scope(org):
+    """Department scope covers records of the department, not owners: an activity a colleague
+    keeps in another department shows as busy."""
+    lead = user_create(
+        username="east_marketer",
+        password="pw",
+        actor=None,
+        roles=[role("marketing")],
+        department=org.east,
+    )
+    home = meeting(org.rep1, "East meeting", at(1))
+    away = meeting(org.rep1, "North meeting", at(2))
+    Activity.all_objects.filter(pk=away.pk).update(department=org.north)
+    events = {event["id"]: event for event in week(lead, [org.rep1.pk])}
+    assert (events[home.pk]["busy"], events[home.pk]["title"]) == (False, "East meeting")
+    assert (events[away.pk]["busy"], events[away.pk]["title"]) == (True, "Busy")
+    assert events[home.pk]["editable"] is True  # marketing may change the department's
