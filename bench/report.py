@@ -11,7 +11,10 @@ BENCH_DIR = Path(__file__).resolve().parent
 OUT_DIR = BENCH_DIR / "out"
 RESULTS_MD = BENCH_DIR / "RESULTS.md"
 DATASET_ORDER = {"toy": 0, "S": 1, "M": 2, "L": 3}
-REQUEST_SCENARIOS = ("list", "search", "detail", "calendar", "activities", "leads")
+REQUEST_SCENARIOS = (
+    "list", "search", "detail", "calendar", "activities", "leads",
+    "opportunities", "board", "funnel", "forecast", "sales_analysis",
+)  # fmt: skip
 
 HEADER = """# Benchmark results
 
@@ -170,6 +173,11 @@ def render(entries: list[dict[str, Any]], notes: str = "") -> str:
                 else ""
             )
             + (f"{_fmt(dataset.get('leads'))} leads, " if dataset.get("leads") else "")
+            + (
+                f"{_fmt(dataset.get('opportunities'))} opportunities, "
+                if dataset.get("opportunities")
+                else ""
+            )
             + f"{_fmt(dataset.get('users'))} users "
             f"(seed {dataset.get('seed')}; generator "
             f"{_fmt(dataset.get('generated_rows_per_second'))} rows/s)\n"

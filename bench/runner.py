@@ -28,7 +28,8 @@ from bench import scenarios
 BENCH_DIR = Path(__file__).resolve().parent
 OUT_DIR = BENCH_DIR / "out"
 ALL_SCENARIOS = [
-    "list", "search", "detail", "calendar", "activities", "leads", "import", "dupscan", "mixed",
+    "list", "search", "detail", "calendar", "activities", "leads", *scenarios.SALES_SCENARIOS,
+    "import", "dupscan", "mixed",
 ]  # fmt: skip
 
 
@@ -72,6 +73,7 @@ def dataset_info() -> dict[str, Any]:
     from guanxi.core.models import User
     from guanxi.customers.models import Account, Contact
     from guanxi.leads.models import Lead
+    from guanxi.sales.models import Opportunity
 
     marker = read_dataset_marker()
     accounts = Account.all_objects.count()
@@ -86,6 +88,7 @@ def dataset_info() -> dict[str, Any]:
         "activities": Activity.all_objects.count(),
         "follow_ups": FollowUp.all_objects.count(),
         "leads": Lead.all_objects.count(),
+        "opportunities": Opportunity.all_objects.count(),
         "users": User.objects.count(),
         "generated_rows_per_second": marker.get("rows_per_second"),
     }
@@ -498,7 +501,8 @@ def run(
         prepare_database()  # the code may have moved on since the dataset was generated
     meta = run_meta()
     results: list[dict[str, Any]] = []
-    if any(name in scenario_names for name in ("list", "detail", "activities", "leads", "mixed")):
+    html_scenarios = ("list", "detail", "activities", "leads", "mixed", *scenarios.SALES_SCENARIOS)
+    if any(name in scenario_names for name in html_scenarios):
         from django.conf import settings
 
         if not (settings.DEBUG or getattr(settings, "TESTING", False)):

@@ -26,6 +26,14 @@ TARGETS: dict[str, dict[str, Any]] = {
     "calendar": {"metric": "p95_ms", "op": "<", "value": 50.0, "text": "p95 < 50 ms"},
     "activities": {"metric": "p95_ms", "op": "<", "value": 50.0, "text": "p95 < 50 ms"},
     "leads": {"metric": "p95_ms", "op": "<", "value": 50.0, "text": "p95 < 50 ms"},
+    # Sales: the opportunity list is a list; "pipeline board and funnel for a team" p95 <
+    # 150 ms; "forecast and dashboard for the whole company" p95 < 500 ms, which the sales
+    # analysis (a report page of the same kind) is held against too.
+    "opportunities": {"metric": "p95_ms", "op": "<", "value": 50.0, "text": "p95 < 50 ms"},
+    "board": {"metric": "p95_ms", "op": "<", "value": 150.0, "text": "p95 < 150 ms"},
+    "funnel": {"metric": "p95_ms", "op": "<", "value": 150.0, "text": "p95 < 150 ms"},
+    "forecast": {"metric": "p95_ms", "op": "<", "value": 500.0, "text": "p95 < 500 ms"},
+    "sales_analysis": {"metric": "p95_ms", "op": "<", "value": 500.0, "text": "p95 < 500 ms"},
     "mixed": {
         "metric": "requests_per_second",
         "op": ">=",
@@ -289,7 +297,8 @@ CALENDAR_EVENTS_WANTED = 5000  # the issue: "a month with 5,000 visible events"
 
 
 def _is_calendar_query(sql: str) -> bool:
-    return 'from "activities_activity"' in sql and " order by " in sql and "count(" not in sql
+    """The range query: the UNION ALL of the owned and assigned parts (sorted in Python)."""
+    return 'from "activities_activity"' in sql and " union all " in sql and "count(" not in sql
 
 
 def _is_activity_page_query(sql: str) -> bool:
@@ -447,6 +456,186 @@ def leads_cases(role: str, user) -> list[Case]:
     return cases
 
 
+# --- sales: opportunities, board, funnel, forecast, analysis -----------------------------------
+def _is_opportunity_page_query(sql: str) -> bool:
+    return 'from "sales_opportunity"' in sql and " limit " in sql and "count(" not in sql
+
+
+def _is_board_cards_query(sql: str) -> bool:
+    return 'from "sales_opportunity"' in sql and "row_number" in sql
+
+
+def _is_funnel_reached_query(sql: str) -> bool:
+    return 'from "sales_opportunity"' in sql and '"sales_stagehistory"' in sql
+
+
+def _is_forecast_query(sql: str) -> bool:
+    return 'from "sales_opportunity"' in sql and "sum(" in sql
+
+
+def _is_analysis_kpi_query(sql: str) -> bool:
+    return 'from "sales_opportunity"' in sql and "avg(" in sql
+
+
+def dataset_today() -> datetime.date:
+    """The dataset's "today": the day before the generator's `until` (its "now")."""
+    from bench.generate import UNTIL_DEFAULT, read_dataset_marker
+
+    until = read_dataset_marker().get("until")
+    return (datetime.date.fromisoformat(until) if until else UNTIL_DEFAULT) - datetime.timedelta(
+        days=1
+    )
+
+
+def _has_opportunities() -> bool:
+    from guanxi.sales.models import Opportunity
+
+    return Opportunity.all_objects.exists()
+
+
+def _busiest_open_stage():
+    """The open stage of the default sales process with the most open opportunities."""
+    from django.db.models import Count
+
+    from guanxi.sales.models import Opportunity
+    from guanxi.sales.services.opportunities import default_pipeline
+
+    pipeline = default_pipeline()
+    row = (
+        Opportunity.objects.filter(pipeline=pipeline, is_closed=False)
+        .values("stage")
+        .annotate(n=Count("id"))
+        .order_by("-n", "stage")
+        .first()
+    )
+    return pipeline, row["stage"] if row else None
+
+
+def opportunities_cases(role: str, user) -> list[Case]:
+    """The opportunity list (`/sales/opportunities/`, with its count / amount / weighted
+    totals) and the API's first page; both filtered by the busiest open stage, sorted by
+    amount, largest first."""
+    from django.urls import reverse
+
+    if not _has_opportunities():
+        return []
+    index = reverse("sales:opportunity_list")
+    _pipeline, stage = _busiest_open_stage()
+    cases = [
+        Case("opportunities", "opportunities_list_html", role, [index],
+             _is_opportunity_page_query),
+        Case("opportunities", "opportunities_list_api", role, ["/api/v1/opportunities/"],
+             _is_opportunity_page_query),
+    ]  # fmt: skip
+    if stage is not None:
+        cases += [
+            Case("opportunities", "opportunities_stage_by_amount_html", role,
+                 [f"{index}?stage={stage}&sort=-amount"], _is_opportunity_page_query,
+                 extra={"stage": stage}),
+            Case("opportunities", "opportunities_stage_by_amount_api", role,
+                 [f"/api/v1/opportunities/?stage={stage}&ordering=-amount_company"],
+                 _is_opportunity_page_query, extra={"stage": stage}),
+        ]  # fmt: skip
+    return cases
+
+
+def board_cases(role: str, user) -> list[Case]:
+    """The pipeline board of the default sales process (everything the user may see: a
+    rep's own deals, a manager's subtree, the whole company for the administrator), the
+    same as a list with sums, and the open deals by close date through the API (the board
+    has no read endpoint of its own; its cards are the API's opportunities)."""
+    from django.urls import reverse
+
+    if not _has_opportunities():
+        return []
+    pipeline, _stage = _busiest_open_stage()
+    board = reverse("sales:board")
+    return [
+        Case("board", "board_html", role, [board], _is_board_cards_query),
+        Case("board", "board_list_html", role, [f"{board}?view=list"], _is_board_cards_query),
+        Case("board", "board_quarter_html", role, [f"{board}?period=quarter"],
+             _is_board_cards_query),
+        Case("board", "board_cards_api", role,
+             [f"/api/v1/opportunities/?pipeline={pipeline.pk}&status=open"
+              "&ordering=expected_close_date"], _is_opportunity_page_query),
+    ]  # fmt: skip
+
+
+FUNNEL_SCOPES = {"rep": ["me"], "rep_low": ["me"], "manager": ["me", "team"]}
+
+
+def funnel_cases(role: str, user) -> list[Case]:
+    """The funnel of the default sales process for the twelve months up to the dataset's
+    "today" (page and API): a rep's own, a manager's own and team's, the company's for the
+    administrator."""
+    from django.urls import reverse
+
+    if not _has_opportunities():
+        return []
+    end = dataset_today()
+    start = (end.replace(day=1) - datetime.timedelta(days=335)).replace(day=1)
+    dates = f"start={start.isoformat()}&end={end.isoformat()}"
+    scopes = FUNNEL_SCOPES.get(role, ["company"])
+    cases = [
+        Case("funnel", f"funnel_{scope}_html", role,
+             [f"{reverse('sales:funnel')}?scope={scope}&{dates}"], _is_funnel_reached_query,
+             extra={"funnel_scope": scope})
+        for scope in scopes
+    ]  # fmt: skip
+    widest = scopes[-1]
+    cases.append(
+        Case("funnel", f"funnel_{widest}_api", role,
+             [f"{reverse('api:opportunity-funnel')}?scope={widest}&{dates}"],
+             _is_funnel_reached_query, extra={"funnel_scope": widest})
+    )  # fmt: skip
+    return cases
+
+
+def _period_key(day: datetime.date, kind: str) -> str:
+    if kind == "year":
+        return str(day.year)
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def forecast_cases(role: str, user) -> list[Case]:
+    """The forecast of the dataset's current quarter, page and API, for the subject each
+    user opens by default: a rep themselves, a manager their department (with its people
+    and sub-departments), the administrator the company."""
+    from django.urls import reverse
+
+    if not _has_opportunities():
+        return []
+    period = _period_key(dataset_today(), "quarter")
+    return [
+        Case("forecast", "forecast_quarter_html", role,
+             [f"{reverse('sales:forecast')}?period={period}"], _is_forecast_query,
+             extra={"period": period}),
+        Case("forecast", "forecast_quarter_api", role,
+             [f"{reverse('api:forecast')}?period={period}"], _is_forecast_query,
+             extra={"period": period}),
+    ]  # fmt: skip
+
+
+def sales_analysis_cases(role: str, user) -> list[Case]:
+    """The sales analysis page (win rate, deal size, cycle, won revenue by product / region /
+    industry / rep / source, lost-deal analysis, monthly trend) of the dataset's current
+    quarter and year, for the user's default subject."""
+    from django.urls import reverse
+
+    if not _has_opportunities():
+        return []
+    today = dataset_today()
+    page = reverse("sales:analysis")
+    return [
+        Case("sales_analysis", f"analysis_{kind}_html", role,
+             [f"{page}?period={_period_key(today, kind)}"], _is_analysis_kpi_query,
+             extra={"period": _period_key(today, kind)})
+        for kind in ("quarter", "year")
+    ]  # fmt: skip
+
+
+SALES_SCENARIOS = ("opportunities", "board", "funnel", "forecast", "sales_analysis")
+
 CASE_BUILDERS: dict[str, Callable[[str, Any], list[Case]]] = {
     "list": list_cases,
     "search": search_cases,
@@ -454,6 +643,11 @@ CASE_BUILDERS: dict[str, Callable[[str, Any], list[Case]]] = {
     "calendar": calendar_cases,
     "activities": activities_cases,
     "leads": leads_cases,
+    "opportunities": opportunities_cases,
+    "board": board_cases,
+    "funnel": funnel_cases,
+    "forecast": forecast_cases,
+    "sales_analysis": sales_analysis_cases,
 }
 
 

@@ -8,6 +8,7 @@ import json
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.utils import timezone
 
 from bench import generate, runner, scenarios
 from guanxi.core.models import ChangeRecord, SearchEntry, User
@@ -227,3 +228,168 @@ def test_calendar_and_activities_scenarios_answer_the_expected_json(toy):
 
     text = report.render(report.latest_per_dataset([{**document, "_file": "test.json"}]))
     assert "calendar_month_api" in text and "events" in text
+
+
+def test_toy_opportunities_look_service_made(toy):
+    """Half an opportunity per account (bench/gen_sales.py), with what the opportunity
+    services keep: closing fields, company amounts, stage history, exit criteria of every
+    stage left, contacts of the account, search entries, history."""
+    from decimal import Decimal
+
+    from bench.gen_sales import OPPORTUNITIES_PER_ACCOUNT
+    from guanxi.core.search.registry import registration_for
+    from guanxi.sales.models import (
+        Opportunity,
+        OpportunityCompetitor,
+        Pipeline,
+        PriceBookEntry,
+        Product,
+        SalesTarget,
+        StageKind,
+    )
+    from guanxi.sales.services.opportunities import (
+        missing_exit_criteria,
+        opportunity_move,
+        opportunity_win,
+        to_company_currency,
+    )
+
+    expected = round(60 * OPPORTUNITIES_PER_ACCOUNT)
+    assert toy["rows"]["sales_opportunity"] == expected == Opportunity.objects.count()
+    assert Product.objects.count() >= 100
+    assert PriceBookEntry.objects.filter(price_book__is_default=True).count() == (
+        3 * Product.objects.count()
+    )
+    assert Pipeline.objects.filter(is_active=True).count() == 2
+    now = _dataset_now()
+    assert SalesTarget.objects.filter(year=now.year, level="company", month=0).exists()
+    opportunity_type = ContentType.objects.get_for_model(Opportunity)
+    registration = registration_for(Opportunity)
+    kinds = set()
+    for opportunity in Opportunity.objects.select_related("stage", "owner", "account"):
+        stage = opportunity.stage
+        kinds.add(stage.kind)
+        assert stage.pipeline_id == opportunity.pipeline_id
+        assert opportunity.owner_id == opportunity.account.owner_id
+        assert opportunity.department_id == opportunity.owner.department_id
+        assert opportunity.is_closed == (stage.kind != StageKind.OPEN)
+        assert opportunity.is_won == (stage.kind == StageKind.WON)
+        assert opportunity.created_at < now
+        if opportunity.is_closed:
+            assert opportunity.probability == (100 if opportunity.is_won else 0)
+            assert opportunity.closed_at == opportunity.stage_entered_at <= now
+            assert opportunity.close_date == timezone.localdate(opportunity.closed_at)
+            assert (opportunity.lost_reason_id is not None) == (not opportunity.is_won)
+        else:
+            assert opportunity.closed_at is None and opportunity.close_date is None
+            assert opportunity.lost_reason_id is None and opportunity.winner_id is None
+        if opportunity.winner_id:
+            assert (
+                OpportunityCompetitor.objects.get(
+                    opportunity=opportunity, competitor_id=opportunity.winner_id
+                ).status
+                == "won"
+            )
+        assert opportunity.amount_company == to_company_currency(
+            opportunity.amount, opportunity.currency
+        )
+        lines = list(opportunity.lines.all())
+        assert opportunity.amount_from_lines == bool(lines)
+        if lines:
+            assert opportunity.amount == sum((line.total for line in lines), Decimal("0"))
+        for role in opportunity.contact_roles.all():
+            assert AccountContact.objects.filter(
+                account=opportunity.account_id, contact=role.contact_id
+            ).exists()
+        if opportunity.contact_roles.exists():
+            assert opportunity.contact_roles.filter(is_primary=True).count() == 1
+        # One stay per stage, back to back, the last one open and the current stage.
+        stays = list(opportunity.stage_history.select_related("stage"))
+        assert stays[0].entered_at == opportunity.created_at
+        for stay, following in zip(stays, stays[1:], strict=False):
+            assert stay.left_at == following.entered_at
+            assert stay.entered_at <= following.entered_at
+            if stay.stage.kind == StageKind.OPEN and following.stage.kind != StageKind.LOST:
+                # The move forward (or the win) found the exit criteria met.
+                opportunity.stage = stay.stage
+                assert missing_exit_criteria(opportunity) == [], (opportunity.pk, stay.stage)
+        opportunity.stage = stage
+        assert stays[-1].left_at is None and stays[-1].stage_id == stage.pk
+        assert stays[-1].entered_at == opportunity.stage_entered_at
+        entry = SearchEntry.objects.get(content_type=opportunity_type, object_id=opportunity.pk)
+        assert entry.document == registration.document_of(opportunity)
+        assert entry.subtitle == registration.subtitle_of(opportunity)
+    assert {StageKind.OPEN, StageKind.WON, StageKind.LOST} <= kinds
+    assert ChangeRecord.objects.filter(content_type=opportunity_type, action="create").count() == (
+        expected
+    )
+    # The services carry on from the generated rows (versions, ids, history).
+    opportunity = (
+        Opportunity.objects.filter(is_closed=False, stage__sort_order=0)
+        .exclude(expected_close_date=None)
+        .first()
+    )
+    if opportunity is not None:
+        owner = opportunity.owner
+        following = opportunity.pipeline.stages.get(sort_order=1)
+        opportunity_move(
+            opportunity=opportunity, actor=owner, stage=following, version=opportunity.version
+        )
+        assert opportunity.stage_history.filter(left_at=None).get().stage == following
+    closing = Opportunity.objects.filter(is_closed=False).order_by("-stage__sort_order").first()
+    opportunity_win(opportunity=closing, actor=closing.owner, version=closing.version)
+    assert closing.is_won and closing.stage_history.filter(left_at=None).count() == 1
+
+
+def _dataset_now():
+    """The generator's "now" (its default `until`)."""
+    return timezone.make_aware(
+        datetime.datetime.combine(generate.UNTIL_DEFAULT, datetime.time(0)),
+        timezone.get_default_timezone(),
+    )
+
+
+def test_sales_can_be_added_to_an_existing_dataset(db, tmp_path, monkeypatch):
+    """`generate --add sales`: opportunities for a dataset generated without them."""
+    from guanxi.sales.models import Opportunity, StageHistory
+
+    monkeypatch.setattr(generate, "dataset_marker_path", lambda: tmp_path / "marker.json")
+    generate.generate(
+        size="toy", seed=4, accounts=40, users=4, departments=3, analyze=False,
+        entities=["organisation", "customers"], log=lambda message: None,
+    )  # fmt: skip
+    assert not Opportunity.objects.exists()
+    assert "sales" in generate.ADDABLE
+    result = generate.add_entities(["sales"], analyze=False, log=lambda message: None)
+    assert result["added"]["sales_opportunity"] == 20 == Opportunity.objects.count()
+    assert StageHistory.objects.filter(left_at=None).count() == 20
+    assert json.loads((tmp_path / "marker.json").read_text())["rows"]["sales_opportunity"] == 20
+
+
+def test_sales_scenarios_answer_the_expected_json(toy):
+    document = runner.run(
+        scenario_names=["opportunities", "board", "forecast"],
+        roles=["rep", "admin"],
+        iterations=2,
+        warmup=0,
+        write=False,
+        cases=["opportunities_list_api", "board_html", "forecast_quarter_html"],
+    )
+    results = document["results"]
+    assert {(row["case"], row["user"]) for row in results} == {
+        (case, user)
+        for case in ("opportunities_list_api", "board_html", "forecast_quarter_html")
+        for user in ("rep", "admin")
+    }
+    for row in results:
+        assert row["status_counts"] == {"200": 2}, row
+        assert row["target"] == scenarios.TARGETS[row["scenario"]]["text"]
+        assert row["queries_per_request"] > 0
+        assert "sales_opportunity" in row["floor_sql"], row["case"]
+    assert document["meta"]["dataset"]["opportunities"] == 30
+    board = next(row for row in results if row["case"] == "board_html")
+    assert board["target"] == "p95 < 150 ms"
+    from bench import report
+
+    text = report.render(report.latest_per_dataset([{**document, "_file": "test.json"}]))
+    assert "board_html" in text and "30 opportunities" in text
