@@ -37,6 +37,7 @@ SEED_MIGRATIONS = [
     ("guanxi.activities.migrations.0002_activity_picklists", "create_picklists"),
     ("guanxi.leads.migrations.0002_lead_picklists", "create_sources"),
     ("guanxi.sales.migrations.0002_defaults", "create_defaults"),
+    ("guanxi.sales.migrations.0003_catalogue_permissions", "restrict_catalogue"),
 ]
 
 

@@ -8,6 +8,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_filters.widgets import DateRangeWidget, RangeWidget
 
 from guanxi.activities.forms import ScopedSearchSelect
@@ -180,7 +181,11 @@ class OpportunityFilterSet(django_filters.FilterSet):
     )
     status = django_filters.ChoiceFilter(
         label=_("status"),
-        choices=[("open", _("Open")), ("won", _("Won")), ("lost", _("Lost"))],
+        choices=[
+            ("open", pgettext_lazy("opportunity", "Open")),
+            ("won", _("Won")),
+            ("lost", _("Lost")),
+        ],
         method="by_status",
     )
     owner = django_filters.ModelChoiceFilter(
@@ -257,25 +262,100 @@ class LineForm(forms.Form):
         bootstrapify(self)
 
 
-LineFormSet = forms.formset_factory(LineForm, extra=3, can_delete=True)
+# Posted data decides how many rows there are; the page adds and removes rows itself.
+LineFormSet = forms.formset_factory(LineForm, extra=1, can_delete=True)
+# Blank rows offered at first: a few while there are no lines, then one.
+LINE_BLANK_ROWS = 3
+
+
+def line_formset(*, initial: list[dict[str, Any]], prefix: str = "lines"):
+    blank = max(1, LINE_BLANK_ROWS - len(initial))
+    formset_class = forms.formset_factory(LineForm, extra=blank, can_delete=True)
+    return formset_class(initial=initial, prefix=prefix)
+
+
+def filled_forms(formset) -> list[tuple[int, forms.Form]]:
+    """(row index, form) of the rows of a valid formset that are neither deleted nor left
+    blank, in order: what the service is given (and checks, row by row)."""
+    return [
+        (index, form)
+        for index, form in enumerate(formset.forms)
+        if form.cleaned_data
+        and not form.cleaned_data.get("DELETE")
+        and any(
+            value not in (None, "") for name, value in form.cleaned_data.items() if name != "DELETE"
+        )
+    ]
 
 
 def lines_from(formset) -> list[dict[str, Any]]:
     """The filled, not deleted rows of a valid line formset, for `opportunity_lines_set`."""
     lines = []
-    for form in formset.forms:
+    for _index, form in filled_forms(formset):
         data = form.cleaned_data
-        if not data or data.get("DELETE") or not data.get("product"):
-            continue
         lines.append(
             {
-                "product": data["product"],
+                "product": data.get("product"),
                 "quantity": data.get("quantity") or 1,
                 "unit_price": data.get("unit_price"),
                 "discount_percent": data.get("discount_percent") or 0,
             }
         )
     return lines
+
+
+def _row_message(index: int, label: Any, reason: str) -> str:
+    from django.utils.translation import gettext
+
+    if label:
+        return gettext("Line %(line)d, %(field)s: %(reason)s") % {
+            "line": index + 1,
+            "field": label,
+            "reason": reason,
+        }
+    return gettext("Line %(line)d: %(reason)s") % {"line": index + 1, "reason": reason}
+
+
+def formset_errors(formset) -> list[str]:
+    """The problems of an invalid formset, one message per row and field ("Line 2,
+    quantity: ..."), the rows numbered as the page shows them."""
+    messages = [str(error) for error in formset.non_form_errors()]
+    for index, form in enumerate(formset.forms):
+        if formset.can_delete and formset._should_delete_form(form):
+            continue
+        for name, errors in form.errors.items():
+            label = form.fields[name].label if name in form.fields else ""
+            messages.extend(_row_message(index, label, str(error)) for error in errors)
+    return messages
+
+
+def apply_row_errors(formset, rows: list[int], error, key: str) -> list[str]:
+    """Put a service's row errors (see `services.opportunities.row_error`) next to the
+    fields of the rows they name (`rows`: the row index of each line given to the service)
+    and answer every message, the rows numbered as the page shows them."""
+    from django.core.exceptions import ValidationError
+
+    found = []
+    items = error.error_dict.get(key, []) if hasattr(error, "error_dict") else error.error_list
+    others = (
+        [e for name, errs in error.error_dict.items() if name != key for e in errs]
+        if hasattr(error, "error_dict")
+        else []
+    )
+    for item in items:
+        line = getattr(item, "line", None)
+        if line is None or not 0 < line <= len(rows):
+            found.extend(ValidationError(item).messages)
+            continue
+        index = rows[line - 1]
+        form = formset.forms[index]
+        field = item.field if item.field in form.fields else None
+        form.add_error(field, item.reason)
+        label = form.fields[field].label if field else ""
+        found.append(_row_message(index, label, item.reason))
+    for item in others:
+        found.extend(ValidationError(item).messages)
+    return found
 
 
 class ContactRoleForm(forms.Form):
@@ -332,16 +412,20 @@ class SplitForm(forms.Form):
         bootstrapify(self)
 
 
-SplitFormSet = forms.formset_factory(SplitForm, extra=2, can_delete=True)
+SplitFormSet = forms.formset_factory(SplitForm, extra=1, can_delete=True)
+SPLIT_BLANK_ROWS = 2
+
+
+def split_formset(*, initial: list[dict[str, Any]], prefix: str = "splits"):
+    blank = max(1, SPLIT_BLANK_ROWS - len(initial))
+    formset_class = forms.formset_factory(SplitForm, extra=blank, can_delete=True)
+    return formset_class(initial=initial, prefix=prefix)
 
 
 def splits_from(formset) -> list[dict[str, Any]]:
     return [
-        {"user": form.cleaned_data["user"], "percent": form.cleaned_data.get("percent") or 0}
-        for form in formset.forms
-        if form.cleaned_data
-        and not form.cleaned_data.get("DELETE")
-        and form.cleaned_data.get("user")
+        {"user": form.cleaned_data.get("user"), "percent": form.cleaned_data.get("percent") or 0}
+        for _index, form in filled_forms(formset)
     ]
 
 

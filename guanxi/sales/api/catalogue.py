@@ -58,7 +58,12 @@ class ModelRolePermission(permissions.BasePermission):
         needed = getattr(view, "action_permissions", {}).get(view.action) or ACTIONS.get(
             request.method, "view"
         )
-        return can(request.user, view.queryset.model, needed)
+        model = view.queryset.model
+        if can(request.user, model, needed):
+            return True
+        if request.user.is_authenticated:
+            self.message = services.refusal(model, needed)
+        return False
 
 
 # --- serializers -------------------------------------------------------------------------------

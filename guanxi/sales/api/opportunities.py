@@ -1,16 +1,20 @@
 """Opportunities over the REST API: /api/v1/opportunities/ (CRUD, assign, share, history,
 timeline, attachments) writing through the opportunity services, plus the business actions
 `move/`, `win/`, `lose/`, `reopen/`, and the deal's `lines/`, `contacts/`, `competitors/`
-and `splits/`."""
+and `splits/`. `GET /api/v1/opportunities/check-duplicates/?account=&name=` lists the
+account's open deals with a very similar name (creating never refuses one)."""
 
 from __future__ import annotations
 
 import django_filters
 from django.db import transaction
+from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError as APIValidationError
 from rest_framework.response import Response
 
 from guanxi.core.api.base import (
@@ -41,6 +45,7 @@ from guanxi.sales.models import (
     Stage,
     Territory,
 )
+from guanxi.sales.selectors import opportunities as selectors
 from guanxi.sales.services import opportunities as services
 
 
@@ -242,6 +247,23 @@ class SplitSerializer(serializers.ModelSerializer):
         fields = ("user", "user_name", "percent")
 
 
+class OpportunityDuplicateSerializer(serializers.Serializer):
+    """A likely duplicate (the shape of the customers' duplicate check): `model`, `exists`,
+    `owner`, `reasons` always; the rest only for a deal the caller may see."""
+
+    model = serializers.CharField()
+    exists = serializers.BooleanField()
+    owner = serializers.CharField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    id = serializers.IntegerField(required=False)
+    name = serializers.CharField(required=False)
+    url = serializers.CharField(required=False)
+    score = serializers.FloatField(required=False)
+    stage = serializers.CharField(required=False)
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2, required=False)
+    currency = serializers.CharField(required=False)
+
+
 class SplitsPayload(VersionPayload):
     splits = SplitSerializer(many=True)
 
@@ -262,6 +284,7 @@ class OpportunityViewSet(OwnedRecordViewSet):
         "win": "change",
         "lose": "change",
         "reopen": "change",
+        "check_duplicates": "view",
     }
     ordering_fields = (
         "name",
@@ -354,6 +377,41 @@ class OpportunityViewSet(OwnedRecordViewSet):
             opportunity=record, actor=request.user, version=payload.validated_data.get("version")
         )
         return self._answer(record)
+
+    # --- before creating ---------------------------------------------------------------------
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "account", OpenApiTypes.INT, required=True, description="The deal's account."
+            ),
+            OpenApiParameter("name", OpenApiTypes.STR, required=True, description="Its name."),
+        ],
+        responses={200: OpportunityDuplicateSerializer(many=True)},
+        summary="Check for duplicate opportunities before creating one",
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="check-duplicates",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def check_duplicates(self, request):
+        """Open opportunities of the account whose name is very similar, best first. Like
+        `GET /api/v1/duplicates/check/` for customers: creating never refuses a duplicate;
+        ask here first. A deal the caller may not see is named by its owner only."""
+        raw = request.query_params.get("account") or ""
+        if not raw.isdigit():
+            raise APIValidationError({"account": [_("Choose an account.")]})
+        if not Account.objects.visible_to(request.user).filter(pk=int(raw)).exists():
+            raise Http404
+        hits = selectors.opportunity_duplicates(
+            user=request.user,
+            account_id=int(raw),
+            name=(request.query_params.get("name") or "")[:200],
+            limit=10,
+        )
+        return Response([selectors.duplicate_as_dict(hit) for hit in hits])
 
     # --- the deal's parts ------------------------------------------------------------------
     @extend_schema(methods=["GET"], request=None, responses={200: LineSerializer(many=True)})

@@ -694,6 +694,43 @@ def default_subject(viewer: User, subjects: Subjects) -> tuple[str, int | None]:
 
 
 # --- snapshots: forecast vs actual -----------------------------------------------------------
+def snapshot_departments(viewer: User) -> set[int]:
+    """Departments whose snapshots the viewer may read: a snapshot counts every opportunity
+    of the department and the ones below it, so only the departments the viewer sees whole
+    (managed subtrees, the own subtree with a subtree scope, the own department with a
+    department scope when nothing hangs below it). Every one with an all-records scope."""
+    scope = scope_for(viewer, Opportunity, "view")
+    if scope is None:
+        return set()
+    departments = list(Department.objects.values_list("pk", "path", "manager_id"))
+    if scope == DataScope.ALL or is_administrator(viewer):
+        return {pk for pk, _path, _manager in departments}
+    paths = [path for _pk, path, manager in departments if manager == viewer.pk]
+    own = next((path for pk, path, _m in departments if pk == viewer.department_id), None)
+    if own is not None and scope == DataScope.SUBTREE:
+        paths.append(own)
+    covered = {pk for pk, path, _m in departments if any(path.startswith(p) for p in paths)}
+    if own is not None and scope == DataScope.DEPARTMENT:
+        below = [path for _pk, path, _m in departments if path != own and path.startswith(own)]
+        if not below:
+            covered.add(viewer.department_id)
+    return covered
+
+
+def snapshot_visible(viewer: User, subjects: Subjects, level: str, subject: int | None) -> bool:
+    """Whether the viewer may read the stored snapshot figures of a subject. Snapshots are
+    taken over every opportunity, not the viewer's: the company to an all-records scope,
+    a person to whoever may pick them (themselves, the people below, their role's scope),
+    a department to whoever sees all of it (`snapshot_departments`)."""
+    if not subjects.allows(level, subject):
+        return False
+    if level == TargetLevel.COMPANY:
+        return subjects.company
+    if level == TargetLevel.USER:
+        return True
+    return subjects.company or subject in snapshot_departments(viewer)
+
+
 def snapshots_for(*, period: Period, level: str, subject: int | None) -> list[ForecastSnapshot]:
     rows = ForecastSnapshot.objects.filter(period=period.key, level=level)
     if level == TargetLevel.USER:
@@ -703,8 +740,20 @@ def snapshots_for(*, period: Period, level: str, subject: int | None) -> list[Fo
     return list(rows.order_by("taken_on"))
 
 
-def forecast_vs_actual(*, period: Period, level: str, subject: int | None, actual: Decimal):
-    """Past snapshots of the subject for the period next to what actually closed won."""
+def forecast_vs_actual(
+    *,
+    viewer: User,
+    period: Period,
+    level: str,
+    subject: int | None,
+    actual: Decimal,
+    subjects: Subjects | None = None,
+) -> list[dict[str, Any]] | None:
+    """Past snapshots of the subject for the period next to what actually closed won; None
+    when the viewer may not read the subject's snapshots (see `snapshot_visible`)."""
+    subjects = subjects if subjects is not None else forecast_subjects(viewer)
+    if not snapshot_visible(viewer, subjects, level, subject):
+        return None
     result = []
     for snapshot in snapshots_for(period=period, level=level, subject=subject):
         result.append(

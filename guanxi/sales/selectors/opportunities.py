@@ -4,11 +4,15 @@
 from __future__ import annotations
 
 import datetime
+import unicodedata
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, QuerySet, Sum
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from guanxi.core.models import User
 from guanxi.sales.models import (
@@ -34,6 +38,122 @@ def opportunity_totals(queryset: QuerySet) -> dict[str, Any]:
     amount = Decimal(row["amount"] or 0).quantize(CENT, ROUND_HALF_UP)
     weighted = (Decimal(row["weighted"] or 0) / Decimal(100)).quantize(CENT, ROUND_HALF_UP)
     return {"count": row["count"], "amount": amount, "weighted": weighted}
+
+
+# --- possible duplicates ---------------------------------------------------------------------
+# Two names of one account's open deals this similar (0..100) are probably the same deal.
+DUPLICATE_SCORE = 85
+# An account has a handful of open deals; more than this many are not all compared.
+DUPLICATE_CANDIDATES = 200
+
+
+def _comparable(name: str) -> str:
+    """Width, case and punctuation folded: "ERP 升级（二期）" and "erp升级(二期)" compare equal."""
+    text = unicodedata.normalize("NFKC", name or "").casefold()
+    return " ".join("".join(c if c.isalnum() else " " for c in text).split())
+
+
+def _name_score(a: str, b: str) -> float:
+    from rapidfuzz import fuzz
+
+    if not a or not b:
+        return 0.0
+    joined = fuzz.ratio(a.replace(" ", ""), b.replace(" ", ""))
+    return max(joined, fuzz.token_sort_ratio(a, b))
+
+
+@dataclass
+class OpportunityDuplicate:
+    pk: int
+    name: str
+    owner_name: str
+    stage: str
+    amount: Decimal
+    currency: str
+    score: float
+    visible: bool
+
+    @property
+    def url(self) -> str:
+        return reverse("sales:opportunity_detail", args=[self.pk]) if self.visible else ""
+
+
+def opportunity_duplicates(
+    *, user: User, account_id: int | None, name: str, exclude: int | None = None, limit: int = 5
+) -> list[OpportunityDuplicate]:
+    """Open opportunities of the same account whose name is very similar, best first (two
+    queries: the account's open deals, then which of the matches the user sees). A deal the
+    user may not see is reported with its owner only (see `duplicate_as_dict`)."""
+    wanted = _comparable(name)
+    if not account_id or len(wanted) < 2:
+        return []
+    candidates = (
+        Opportunity.objects.filter(account_id=account_id, is_closed=False)
+        .exclude(pk=exclude or 0)
+        .select_related("owner", "stage")
+        .only(
+            "pk",
+            "name",
+            "amount",
+            "currency",
+            "owner__username",
+            "owner__display_name",
+            "stage__name_zh",
+            "stage__name_en",
+        )
+        .order_by("-created_at")[:DUPLICATE_CANDIDATES]
+    )
+    scored = []
+    for candidate in candidates:
+        score = _name_score(wanted, _comparable(candidate.name))
+        if score >= DUPLICATE_SCORE:
+            scored.append((score, candidate))
+    scored.sort(key=lambda item: (-item[0], item[1].pk))
+    scored = scored[:limit]
+    if not scored:
+        return []
+    visible = set(
+        Opportunity.objects.visible_to(user)
+        .filter(pk__in=[candidate.pk for _score, candidate in scored])
+        .values_list("pk", flat=True)
+    )
+    return [
+        OpportunityDuplicate(
+            pk=candidate.pk,
+            name=candidate.name,
+            owner_name=str(candidate.owner) if candidate.owner_id else "",
+            stage=str(candidate.stage) if candidate.stage_id else "",
+            amount=candidate.amount,
+            currency=candidate.currency,
+            score=round(score, 1),
+            visible=candidate.pk in visible,
+        )
+        for score, candidate in scored
+    ]
+
+
+def duplicate_as_dict(hit: OpportunityDuplicate) -> dict[str, Any]:
+    """The API's shape (like the customers' duplicate check): the owner always, the rest
+    only for a deal the user may see."""
+    data: dict[str, Any] = {
+        "model": Opportunity._meta.label_lower,
+        "exists": True,
+        "owner": hit.owner_name,
+        "reasons": [_("Open opportunity of the same account with a very similar name")],
+    }
+    if hit.visible:
+        data.update(
+            {
+                "id": hit.pk,
+                "name": hit.name,
+                "url": hit.url,
+                "score": hit.score,
+                "stage": hit.stage,
+                "amount": f"{hit.amount:.2f}",
+                "currency": hit.currency,
+            }
+        )
+    return data
 
 
 def _days(start: datetime.datetime | None, end: datetime.datetime | None) -> int:

@@ -13,11 +13,12 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Case, IntegerField, Max, OuterRef, Q, Subquery, Value, When
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from guanxi.core.exceptions import ActionNotAllowed
 from guanxi.core.models import ChangeAction, PicklistOption, User
-from guanxi.core.scope import is_administrator
-from guanxi.core.services.records import audit_record, require_permission, snapshot
+from guanxi.core.scope import can, is_administrator
+from guanxi.core.services.records import audit_record, snapshot
 from guanxi.customers.models import Account
 from guanxi.sales.models import (
     COMPANY_CURRENCY,
@@ -37,6 +38,26 @@ CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 def _require_admin(actor: User) -> None:
     if not is_administrator(actor):
         raise ActionNotAllowed(_("Only an administrator can change this."))
+
+
+def refusal(model: type[models.Model], action: str) -> str:
+    """Why the user's roles refuse `action` on a catalogue model, in words."""
+    what = model._meta.verbose_name_plural
+    if action == "add":
+        message = _("Your role may not add %(what)s; administrators keep the catalogue.")
+    elif action == "delete":
+        message = _("Your role may not delete %(what)s; administrators keep the catalogue.")
+    elif action == "view":
+        message = _("Your role may not see %(what)s.")
+    else:
+        message = _("Your role may not change %(what)s; administrators keep the catalogue.")
+    return message % {"what": what}
+
+
+def require_permission(*, actor: User, model: type[models.Model], action: str) -> None:
+    """The actor's roles must allow `action` on `model` (else ActionNotAllowed, saying why)."""
+    if not can(actor, model, action):
+        raise ActionNotAllowed(refusal(model, action))
 
 
 def _save(instance: models.Model, data: dict[str, Any], *, actor: User, extra_after=None):
@@ -264,7 +285,12 @@ def price_book_prices_set(
         actor=actor,
         before={"prices": rows(before)},
         after={"prices": rows((e.product_id, e.min_quantity, e.unit_price) for e in created)},
-        message=_("Prices changed for %(count)d products.") % {"count": len(cleaned)},
+        message=ngettext(
+            "Prices changed for %(count)d product.",
+            "Prices changed for %(count)d products.",
+            len(cleaned),
+        )
+        % {"count": len(cleaned)},
     )
     return created
 
@@ -463,6 +489,18 @@ def opportunity_territory_assign(*, opportunity: Opportunity) -> Opportunity:
 REASSIGN_CHUNK = 2000
 
 
+def reassigned_counts(result: dict[str, int]) -> dict[str, str]:
+    """ "3 accounts" / "1 opportunity": the counts of a reassignment, each in its plural."""
+    return {
+        "accounts": ngettext("%(n)d account", "%(n)d accounts", result["accounts"])
+        % {"n": result["accounts"]},
+        "opportunities": ngettext(
+            "%(n)d opportunity", "%(n)d opportunities", result["opportunities"]
+        )
+        % {"n": result["opportunities"]},
+    }
+
+
 @transaction.atomic
 def territories_reassign(*, actor: User, include_closed: bool = False) -> dict[str, int]:
     """Recompute every account's territory from the rules, then give open opportunities
@@ -504,9 +542,7 @@ def territories_reassign(*, actor: User, include_closed: bool = False) -> dict[s
             instance=territories[0],
             action=ChangeAction.UPDATE,
             actor=actor,
-            message=_(
-                "Territories reassigned: %(accounts)d accounts, %(opportunities)d opportunities."
-            )
-            % result,
+            message=_("Territories reassigned: %(accounts)s, %(opportunities)s.")
+            % reassigned_counts(result),
         )
     return result

@@ -107,6 +107,44 @@ def price_for(*, product: Product, price_book: PriceBook | None, quantity: Decim
     return price
 
 
+# The fields of a product line and of a credit split, as the row errors name them.
+LINE_FIELDS = {
+    "product": gettext_lazy("product"),
+    "quantity": gettext_lazy("quantity"),
+    "unit_price": gettext_lazy("unit price"),
+    "discount_percent": gettext_lazy("discount %"),
+}
+SPLIT_FIELDS = {"user": gettext_lazy("user"), "percent": gettext_lazy("share %")}
+
+
+def row_error(*, line: int, field: str | None, reason: str, labels: dict) -> ValidationError:
+    """One row's problem, "Line 2, quantity: The quantity must be above zero.", carrying
+    `line` (1-based, in the order the rows were given), `field` and `reason` so that an
+    editor can show it next to the row's field."""
+    if field:
+        message = _("Line %(line)d, %(field)s: %(reason)s") % {
+            "line": line,
+            "field": labels.get(field, field),
+            "reason": reason,
+        }
+    else:
+        message = _("Line %(line)d: %(reason)s") % {"line": line, "reason": reason}
+    error = ValidationError(message, code="row")
+    error.line, error.field, error.reason = line, field, reason
+    return error
+
+
+def _row_errors(error: ValidationError, *, line: int, labels: dict) -> list[ValidationError]:
+    if hasattr(error, "error_dict"):
+        return [
+            row_error(line=line, field=field, reason=reason, labels=labels)
+            for field, errors in error.error_dict.items()
+            for item in errors
+            for reason in item.messages
+        ]
+    return [row_error(line=line, field=None, reason=reason, labels=labels) for reason in error]
+
+
 def line_total(quantity: Decimal, unit_price: Decimal, discount_percent: Decimal) -> Decimal:
     gross = Decimal(quantity) * Decimal(unit_price)
     return (gross * (Decimal(100) - Decimal(discount_percent)) / Decimal(100)).quantize(
@@ -469,15 +507,19 @@ def opportunity_lines_set(
 ) -> list[OpportunityLine]:
     """Replace the product lines ({product, quantity, unit_price?, discount_percent?}); a
     missing unit price comes from the opportunity's price book (tiered by quantity). The
-    amount becomes the lines' sum and follows them from now on."""
+    amount becomes the lines' sum and follows them from now on. Every line's problems are
+    reported at once, under "lines", each naming its line and field (`row_error`)."""
     if opportunity.is_closed:
         raise ValidationError(_("A closed opportunity cannot be edited; reopen it first."))
-    built, errors = [], {}
+    built, errors = [], []
     for position, line in enumerate(lines):
-        quantity = Decimal(line.get("quantity") or 1)
-        discount = Decimal(line.get("discount_percent") or 0)
-        product = line["product"]
+        product = line.get("product")
         try:
+            if product is None:
+                raise ValidationError({"product": _("Choose a product.")})
+            quantity = line.get("quantity")
+            quantity = Decimal(1 if quantity in (None, "") else quantity)
+            discount = Decimal(line.get("discount_percent") or 0)
             if quantity <= 0:
                 raise ValidationError({"quantity": _("The quantity must be above zero.")})
             if not 0 <= discount <= 100:
@@ -488,7 +530,7 @@ def opportunity_lines_set(
                     product=product, price_book=opportunity.price_book, quantity=quantity
                 )
         except ValidationError as error:
-            errors[f"line {position + 1}"] = error.messages
+            errors.extend(_row_errors(error, line=position + 1, labels=LINE_FIELDS))
             continue
         built.append(
             OpportunityLine(
@@ -502,7 +544,7 @@ def opportunity_lines_set(
             )
         )
     if errors:
-        raise ValidationError(errors)
+        raise ValidationError({"lines": errors})
     opportunity.lines.all().delete()
     OpportunityLine.objects.bulk_create(built)
     amount = sum((line.total for line in built), Decimal("0"))
@@ -657,19 +699,23 @@ def opportunity_splits_set(
     for position, split in enumerate(splits):
         user = split.get("user")
         percent = Decimal(str(split.get("percent") or 0))
+        problem = None
         if user is None:
-            errors.append(_("Line %(n)d: choose a user.") % {"n": position + 1})
-            continue
-        if user.pk in seen:
-            errors.append(_("%(user)s has two shares; give one.") % {"user": user})
-            continue
-        if not Decimal(0) < percent <= Decimal(100):
-            errors.append(_("%(user)s: a share is above 0 and at most 100%%.") % {"user": user})
+            problem = ("user", _("Choose a user."))
+        elif user.pk in seen:
+            problem = ("user", _("%(user)s has two shares; give one.") % {"user": user})
+        elif not Decimal(0) < percent <= Decimal(100):
+            problem = ("percent", _("A share is above 0 and at most 100%."))
+        if problem is not None:
+            field, reason = problem
+            errors.append(
+                row_error(line=position + 1, field=field, reason=reason, labels=SPLIT_FIELDS)
+            )
             continue
         seen.add(user.pk)
         rows.append(OpportunitySplit(opportunity=opportunity, user=user, percent=percent))
     if errors:
-        raise ValidationError(errors)
+        raise ValidationError({"splits": errors})
     total = sum((row.percent for row in rows), Decimal(0))
     if rows and total != Decimal(100):
         raise ValidationError(

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from guanxi.core.exceptions import ActionNotAllowed
 from guanxi.core.models import User
@@ -135,9 +135,12 @@ def stage_delete(*, actor: User, stage: Stage) -> None:
     in_stage = Opportunity.all_objects.filter(stage=stage).count()
     if in_stage:
         raise ValidationError(
-            _(
+            ngettext(
+                "%(count)d opportunity is in stage %(stage)s; move it to another stage "
+                "before deleting the stage.",
                 "%(count)d opportunities are in stage %(stage)s; move them to another stage "
-                "before deleting it."
+                "before deleting the stage.",
+                in_stage,
             )
             % {"count": in_stage, "stage": stage}
         )

@@ -63,7 +63,7 @@ def test_a_stage_with_opportunities_is_not_deleted(org):
     make_opportunity(owner=org.rep1, label="在途", actor=org.rep1)
     with pytest.raises(ValidationError) as error:
         services.stage_delete(actor=org.admin, stage=first)
-    assert "1 opportunities are in stage" in str(error.value)
+    assert "1 opportunity is in stage" in str(error.value)
     spare = services.stage_save(
         actor=org.admin, pipeline=pipeline, data={"name_zh": "备用", "kind": "open"}
     )

@@ -77,7 +77,8 @@ def test_deleting_a_stage_in_use_is_refused_with_a_message(client, org, pipeline
     make_opportunity(owner=org.rep1, label="占用", actor=org.rep1)
     client.force_login(org.admin)
     response = client.post(reverse("sales:stage_delete", args=[pipeline.pk, first.pk]), follow=True)
-    assert "move them to another stage" in response.content.decode()
+    assert "1 opportunity is in stage" in response.content.decode()
+    assert "move it to another stage" in response.content.decode()
     assert Stage.objects.filter(pk=first.pk).exists()
 
 

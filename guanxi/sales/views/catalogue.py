@@ -9,7 +9,7 @@ from functools import wraps
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import ProtectedError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -39,19 +39,24 @@ PAGE_SIZE = 50
 TIER_ROWS = 5
 
 
+def forbidden(request, message: str):
+    """403 with the reason on the page."""
+    return render(request, "core/generic/forbidden.html", {"message": message}, status=403)
+
+
 def permission_required(model, action: str):
-    """Signed in, and a role allowing `action` on `model` (else 403)."""
+    """Signed in, and a role allowing `action` on `model` (else 403 saying why)."""
 
     def decorator(view):
         @wraps(view)
         @login_required
         def wrapper(request, *args, **kwargs):
             if not can(request.user, model, action):
-                raise PermissionDenied(_("Your role does not allow this."))
+                return forbidden(request, services.refusal(model, action))
             try:
                 return view(request, *args, **kwargs)
             except ActionNotAllowed as error:
-                raise PermissionDenied(str(error)) from error
+                return forbidden(request, str(error))
 
         return wrapper
 
@@ -541,8 +546,6 @@ def price_book_detail(request, pk: int):
                     )
                 except ValidationError as error:
                     apply_service_errors(prices_form, error)
-                except ActionNotAllowed as error:
-                    raise PermissionDenied(str(error)) from error
                 else:
                     messages.success(request, _("Prices saved."))
                     return redirect("sales:price_book_detail", pk=book.pk)
@@ -557,7 +560,7 @@ def price_book_detail(request, pk: int):
             else:
                 prices_form = PricesForm(initial={"min_quantity_0": 1})
     elif request.method == "POST":
-        raise PermissionDenied(_("Your role does not allow this."))
+        return forbidden(request, services.refusal(PriceBook, "change"))
     return render(
         request,
         "sales/catalogue/price_book_detail.html",
@@ -748,11 +751,8 @@ def territories_reassign(request):
     )
     messages.success(
         request,
-        _(
-            "Territories reassigned: %(accounts)d accounts are in a territory, "
-            "%(opportunities)d opportunities updated."
-        )
-        % result,
+        _("Territories reassigned: %(accounts)s in a territory, %(opportunities)s updated.")
+        % services.reassigned_counts(result),
     )
     return redirect("sales:territory_list")
 

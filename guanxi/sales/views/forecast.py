@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from guanxi.core.exceptions import ActionNotAllowed
@@ -159,7 +160,12 @@ def forecast_view(request):
         },
     }
     comparison = forecast_vs_actual(
-        period=period, level=level, subject=subject, actual=result.total.closed_won
+        viewer=request.user,
+        subjects=subjects,
+        period=period,
+        level=level,
+        subject=subject,
+        actual=result.total.closed_won,
     )
     return render(
         request,
@@ -311,7 +317,11 @@ def targets_view(request):
         for error in errors:
             messages.error(request, error)
         if changed:
-            messages.success(request, _("%(count)s targets saved.") % {"count": changed})
+            messages.success(
+                request,
+                ngettext("%(count)d target saved.", "%(count)d targets saved.", changed)
+                % {"count": changed},
+            )
         return redirect(f"{reverse('sales:targets')}?{urlencode({'year': year, 'metric': metric})}")
     return render(
         request,
@@ -352,7 +362,12 @@ def targets_copy_view(request):
         raise PermissionDenied(str(error)) from error
     messages.success(
         request,
-        _("%(count)s targets copied from %(year)s.") % {"count": count, "year": year - 1},
+        ngettext(
+            "%(count)d target copied from %(year)s.",
+            "%(count)d targets copied from %(year)s.",
+            count,
+        )
+        % {"count": count, "year": year - 1},
     )
     return redirect(
         f"{reverse('sales:targets')}?{urlencode({'year': year, 'metric': metric or ''})}"

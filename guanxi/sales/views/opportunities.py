@@ -18,7 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from guanxi.core.exceptions import ActionNotAllowed, VersionConflict
@@ -30,6 +30,7 @@ from guanxi.core.views import generic
 from guanxi.core.views.generic import FORM_TARGET
 from guanxi.core.views.registry import (
     Column,
+    FormWarning,
     ModelRegistration,
     model_urls,
     register_model_views,
@@ -68,8 +69,54 @@ def _weighted(record: Opportunity) -> str:
 
 def _status(record: Opportunity) -> str:
     if not record.is_closed:
-        return _("Open")
+        return pgettext("opportunity", "Open")
     return _("Won") if record.is_won else _("Lost")
+
+
+def duplicate_warnings(hits) -> list[FormWarning]:
+    """Likely duplicates as form warnings: a deal the user sees with a link, another one by
+    its owner only."""
+    warnings = []
+    for hit in hits:
+        if hit.visible:
+            warnings.append(
+                FormWarning(
+                    message=_("Possible duplicate opportunity (owner: %(owner)s):")
+                    % {"owner": hit.owner_name or "—"},
+                    url=hit.url,
+                    link_text=hit.name,
+                    details=[
+                        hit.stage,
+                        f"{hit.amount:,.2f} {hit.currency}",
+                        _("name %(score)s%% similar") % {"score": f"{hit.score:g}"},
+                    ],
+                )
+            )
+        else:
+            warnings.append(
+                FormWarning(
+                    message=_(
+                        "An open opportunity of this account with a very similar name exists, "
+                        "owned by %(owner)s."
+                    )
+                    % {"owner": hit.owner_name or "—"}
+                )
+            )
+    return warnings
+
+
+def opportunity_pre_save_warnings(*, request, form, instance=None) -> list[FormWarning]:
+    """On create: open opportunities of the same account with a very similar name (a
+    warning; "Save anyway" creates the deal all the same)."""
+    if instance is not None:
+        return []
+    account = form.cleaned_data.get("account")
+    hits = selectors.opportunity_duplicates(
+        user=request.user,
+        account_id=account.pk if account else None,
+        name=form.cleaned_data.get("name") or "",
+    )
+    return duplicate_warnings(hits)
 
 
 class OpportunityRegistration(ModelRegistration):
@@ -131,6 +178,7 @@ opportunity_registration = OpportunityRegistration(
     create=_create,
     update=_update,
     delete=_delete,
+    pre_save_warnings=opportunity_pre_save_warnings,
 )
 register_model_views(Opportunity, opportunity_registration)
 
@@ -260,6 +308,12 @@ class OpportunityDetailView(generic.RecordDetailView):
         )
 
     def detail_context(self, record, **extra: Any) -> dict[str, Any]:
+        # An editor that failed to save comes back as typed, with its problems.
+        posted = {
+            name: extra.pop(name)
+            for name in ("lines_formset", "lines_errors", "splits_formset", "splits_errors")
+            if name in extra
+        }
         context = super().detail_context(record, **extra)
         user = self.request.user
         editable = context["can_edit"]
@@ -282,25 +336,26 @@ class OpportunityDetailView(generic.RecordDetailView):
                 "account_visible": account_visible,
                 "editable": editable and not record.is_closed,
                 "can_reopen": editable and record.is_closed,
+                "lines_errors": posted.get("lines_errors", []),
+                "splits_errors": posted.get("splits_errors", []),
             }
         )
         if editable and not record.is_closed:
             context.update(
                 {
-                    "line_formset": forms.LineFormSet(
+                    "line_formset": posted.get("lines_formset")
+                    or forms.line_formset(
                         initial=[
-                            {**row, "product": line.product}
+                            {**row, "product": line.product, "total": line.total}
                             for row, line in zip(_line_initial(record), lines, strict=True)
-                        ],
-                        prefix="lines",
+                        ]
                     ),
                     "contact_form": forms.ContactRoleForm(
                         contacts=selectors.account_contact_choices(record, user)
                     ),
                     "competitor_form": forms.CompetitorEntryForm(),
-                    "split_formset": forms.SplitFormSet(
-                        initial=_split_initial(record), prefix="splits"
-                    ),
+                    "split_formset": posted.get("splits_formset")
+                    or forms.split_formset(initial=_split_initial(record)),
                     "move_form": forms.MoveForm(
                         opportunity=record, initial={"version": record.version}
                     ),
@@ -374,21 +429,78 @@ def _form_errors(form) -> ValidationError:
     return ValidationError(found or [_("Check the form.")])
 
 
-@opportunity_action("lines")
-def opportunity_lines(request, opportunity):
-    formset = forms.LineFormSet(request.POST, prefix="lines")
-    if not formset.is_valid():
-        errors = []
-        for form in formset.forms:
-            errors.extend(_form_errors(form).messages if form.errors else [])
-        raise ValidationError(errors or [_("Check the product lines.")])
+def _detail_again(request, opportunity: Opportunity, **extra) -> TemplateResponse:
+    """The detail page once more (400) with an editor as the user filled it in and its
+    problems, so that nothing typed is lost."""
+    detail = OpportunityDetailView(registration=opportunity_registration, request=request)
+    record = detail.get_record(opportunity.pk)
+    return detail.render("detail", status=400, **detail.detail_context(record, **extra))
+
+
+def _rows_editor(*, anchor: str, formset_class, collect, save, key: str, done: str):
+    """POST view of a row editor of the detail page (product lines, credit split): saved,
+    back to the page; refused, the page again with the rows as typed, each problem next to
+    its row and listed above the editor ("Line 2, quantity: ...")."""
+
+    @require_POST
+    @login_required
+    def view(request, pk):
+        try:
+            opportunity = _editable_opportunity(request, pk)
+        except ActionNotAllowed as error:
+            return TemplateResponse(
+                request, "core/generic/forbidden.html", {"message": str(error)}, status=403
+            )
+        formset = formset_class(request.POST, prefix=key)
+        if formset.is_valid():
+            rows = [index for index, _form in forms.filled_forms(formset)]
+            try:
+                save(request, opportunity, collect(formset))
+            except ValidationError as error:
+                problems = forms.apply_row_errors(formset, rows, error, key)
+            except (VersionConflict, ActionNotAllowed) as error:
+                problems = [str(error)]
+            else:
+                messages.success(request, done)
+                url = reverse("sales:opportunity_detail", args=[opportunity.pk])
+                return redirect(f"{url}#{anchor}")
+        else:
+            problems = forms.formset_errors(formset)
+        return _detail_again(
+            request, opportunity, **{f"{key}_formset": formset, f"{key}_errors": problems}
+        )
+
+    return view
+
+
+def _save_lines(request, opportunity, lines):
     services.opportunity_lines_set(
-        opportunity=opportunity,
-        actor=request.user,
-        lines=forms.lines_from(formset),
-        version=_version(request),
+        opportunity=opportunity, actor=request.user, lines=lines, version=_version(request)
     )
-    return _("Product lines saved.")
+
+
+def _save_splits(request, opportunity, splits):
+    services.opportunity_splits_set(
+        opportunity=opportunity, actor=request.user, splits=splits, version=_version(request)
+    )
+
+
+opportunity_lines = _rows_editor(
+    anchor="lines",
+    formset_class=forms.LineFormSet,
+    collect=forms.lines_from,
+    save=_save_lines,
+    key="lines",
+    done=gettext_lazy("Product lines saved."),
+)
+opportunity_splits = _rows_editor(
+    anchor="team",
+    formset_class=forms.SplitFormSet,
+    collect=forms.splits_from,
+    save=_save_splits,
+    key="splits",
+    done=gettext_lazy("Team split saved."),
+)
 
 
 @opportunity_action("deal-contacts")
@@ -429,23 +541,6 @@ def opportunity_competitor_remove(request, opportunity, competitor_pk):
         opportunity=opportunity, actor=request.user, competitor_id=competitor_pk
     )
     return _("Competitor removed.")
-
-
-@opportunity_action("team")
-def opportunity_splits(request, opportunity):
-    formset = forms.SplitFormSet(request.POST, prefix="splits")
-    if not formset.is_valid():
-        errors = []
-        for form in formset.forms:
-            errors.extend(_form_errors(form).messages if form.errors else [])
-        raise ValidationError(errors or [_("Check the shares.")])
-    services.opportunity_splits_set(
-        opportunity=opportunity,
-        actor=request.user,
-        splits=forms.splits_from(formset),
-        version=_version(request),
-    )
-    return _("Team split saved.")
 
 
 @opportunity_action("stage")
