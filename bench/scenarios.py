@@ -462,7 +462,8 @@ def _is_opportunity_page_query(sql: str) -> bool:
 
 
 def _is_board_cards_query(sql: str) -> bool:
-    return 'from "sales_opportunity"' in sql and "row_number" in sql
+    """The cards: each open stage's first ids (`first_cards`), fetched with account and owner."""
+    return 'from "sales_opportunity"' in sql and " in (select " in sql and " limit " in sql
 
 
 def _is_funnel_reached_query(sql: str) -> bool:

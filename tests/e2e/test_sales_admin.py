@@ -23,6 +23,7 @@ def sales_defaults(e2e_org):
     for module, function in (
         ("guanxi.leads.migrations.0002_lead_picklists", "create_sources"),
         ("guanxi.sales.migrations.0002_defaults", "create_defaults"),
+        ("guanxi.sales.migrations.0003_catalogue_permissions", "restrict_catalogue"),
     ):
         getattr(importlib.import_module(module), function)(django_apps, None)
 

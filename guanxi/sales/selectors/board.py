@@ -1,8 +1,8 @@
 """Reads behind the pipeline board (kanban) and the sales funnel.
 
 Everything starts from `Opportunity.objects.visible_to(user)` and is summed in SQL: a
-board is one aggregate query (count, total and weighted total per stage), one windowed
-query for the first cards of every column and one for which of those the user may move,
+board is one aggregate query (count, total and weighted total per stage), one query for
+the first cards of every column (see `first_cards`) and one for which of those the user may move,
 whatever the number of opportunities. The funnel is two queries: what stands in each stage
 now, and how far every opportunity of the period got (from the stage history).
 """
@@ -27,9 +27,8 @@ from django.db.models import (
     Sum,
     Value,
     When,
-    Window,
 )
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from guanxi.core.models import DataScope, Department, User
@@ -237,20 +236,11 @@ def board(
     columns = [Column(stage=stage, **totals.get(stage.pk, {})) for stage in stages]
     by_stage = {column.stage.pk: column for column in columns}
     start, end = filters.closing_bounds(today)
-    cards = list(
-        base.filter(is_closed=False)
-        .filter(_date_range_q("expected_close_date", start, end))
-        .select_related("account", "owner")
-        .annotate(
-            row=Window(
-                RowNumber(),
-                partition_by=[F("stage_id")],
-                order_by=[F("expected_close_date").asc(nulls_last=True), F("pk").asc()],
-            )
-        )
-        .filter(row__lte=limit)
-        .order_by("stage_id", "row")
+    open_cards = base.filter(is_closed=False).filter(
+        _date_range_q("expected_close_date", start, end)
     )
+    open_stage_ids = [column.stage.pk for column in columns if column.is_open]
+    cards = first_cards(open_cards, open_stage_ids, limit)
     editable = set(
         Opportunity.objects.editable_by(user)
         .filter(pk__in=[card.pk for card in cards])
@@ -279,6 +269,53 @@ def board(
         "weighted": sum((column.weighted for column in open_columns), ZERO),
         "closing": (start, end),
     }
+
+
+# What a card shows (and `board` computes from): a column is up to fifty of them.
+CARD_FIELDS = (
+    "name",
+    "stage_id",
+    "amount_company",
+    "probability",
+    "expected_close_date",
+    "version",
+    "stage_entered_at",
+    "created_at",
+    "account__name",
+    "owner__username",
+    "owner__display_name",
+    "owner__first_name",
+    "owner__last_name",
+)
+
+
+def first_cards(open_cards: QuerySet[Opportunity], stage_ids: list[int], limit: int) -> list:
+    """The first `limit` cards of each stage, soonest expected close first (those without a
+    date last), in one query. Each stage's ids come from its own bounded walk of the
+    (pipeline, stage, expected_close_date) index — dated ones, then undated ones — so the
+    board does not number every open deal of the process to keep fifty per column."""
+    if not stage_ids or limit <= 0:
+        return []
+    wanted = Q()
+    for stage_id in stage_ids:
+        in_stage = open_cards.filter(stage_id=stage_id).values("pk")
+        dated = in_stage.filter(expected_close_date__isnull=False).order_by(
+            "expected_close_date", "pk"
+        )
+        undated = in_stage.filter(expected_close_date__isnull=True).order_by("pk")
+        wanted |= Q(pk__in=dated[:limit]) | Q(pk__in=undated[:limit])
+    found = Opportunity.objects.filter(wanted).select_related("account", "owner").only(*CARD_FIELDS)
+    by_stage: dict[int, list] = {stage_id: [] for stage_id in stage_ids}
+    for card in sorted(found, key=_card_order):
+        column = by_stage[card.stage_id]
+        if len(column) < limit:
+            column.append(card)
+    return [card for stage_id in stage_ids for card in by_stage[stage_id]]
+
+
+def _card_order(card: Opportunity) -> tuple:
+    undated = card.expected_close_date is None
+    return (undated, card.expected_close_date or datetime.date.min, card.pk)
 
 
 # --- the funnel ------------------------------------------------------------------------------

@@ -251,3 +251,26 @@ def test_board_takes_a_fixed_number_of_queries(org, pipeline):
         make_opportunity(org.rep2, f"Proposal {number}", stage=s["Proposal"])
     assert _board_queries(org.manager, pipeline) == few
     assert few <= 14  # stages, scope (roles, teams, subordinates), sums, cards, editable
+
+
+def test_cards_come_soonest_close_first_undated_last_per_column(org, pipeline):
+    """Each column keeps its first cards by expected close date, deals without a date after
+    the dated ones, ties by creation, and another stage's cards never take a column's room."""
+    today = timezone.localdate()
+    later = make_opportunity(org.rep1, "Later", expected_close_date=today + datetime.timedelta(9))
+    undated = make_opportunity(org.rep1, "Undated")
+    soon = make_opportunity(org.rep1, "Soon", expected_close_date=today + datetime.timedelta(2))
+    same_day = make_opportunity(org.rep1, "Same day", expected_close_date=soon.expected_close_date)
+    Opportunity.objects.filter(pk=undated.pk).update(expected_close_date=None)
+    needs = stages(pipeline)["Needs analysis"]
+    for number in range(3):
+        make_opportunity(org.rep1, f"Elsewhere {number}", stage=needs, expected_close_date=today)
+    data = selectors.board(org.rep1, selectors.BoardFilters(pipeline=pipeline), limit=3)
+    names = [card.name for card in by_stage(data)["Qualification"].cards]
+    assert names == ["Soon", "Same day", "Later"]
+    assert by_stage(data)["Qualification"].more == 1
+    wide = selectors.board(org.rep1, selectors.BoardFilters(pipeline=pipeline), limit=10)
+    names = [card.name for card in by_stage(wide)["Qualification"].cards]
+    assert names == ["Soon", "Same day", "Later", "Undated"]
+    assert len(by_stage(wide)["Needs analysis"].cards) == 3
+    assert later.pk and same_day.pk

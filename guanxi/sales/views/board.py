@@ -17,7 +17,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from guanxi.core.exceptions import ActionNotAllowed, VersionConflict
@@ -155,6 +155,10 @@ def board_view(request):
     data = selectors.board(request.user, filters)
     query = _query(request)
     list_query = _list_query(request.user, filters)
+    # Reversed once: a board is hundreds of cards.
+    detail_url = (url_or_none("sales:opportunity_detail", 987654321) or "").replace(
+        "987654321", "{}"
+    )
     for column in data["columns"]:
         column.list_url = url_or_none(
             "sales:opportunity_list",
@@ -165,7 +169,10 @@ def board_view(request):
             },
         )
         for card in column.cards:
-            card.url = url_or_none("sales:opportunity_detail", card.pk)
+            card.url = detail_url.format(card.pk) if detail_url else None
+            card.days_in_stage_text = ngettext(
+                "%(days)s day", "%(days)s days", card.days_in_stage
+            ) % {"days": card.days_in_stage}
     as_list = request.GET.get("view") == "list"
     toggle_query = {**query, "pipeline": filters.pipeline.pk}
     if not as_list:
