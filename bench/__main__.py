@@ -39,6 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     generate.add_argument("--no-analyze", action="store_true", help="skip ANALYZE at the end")
     generate.add_argument(
+        "--jobs",
+        type=int,
+        choices=[1, 2],
+        default=1,
+        help="2: build the activities in a second process while the customers are written",
+    )
+    generate.add_argument(
         "--add",
         metavar="ENTITIES",
         help="add these entities (e.g. leads) to a dataset generated earlier, same seed",
@@ -101,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             history=not args.no_history,
             analyze=not args.no_analyze,
             until=until,
+            jobs=args.jobs,
         )
         print(json.dumps(result, ensure_ascii=False))
         return 0

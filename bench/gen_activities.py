@@ -29,7 +29,10 @@ their newest follow-up. Left out: recurring series, and the timeline entries of 
 from __future__ import annotations
 
 import datetime
+import functools
+import operator
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,58 +95,144 @@ class Row(dict):
         except KeyError:
             raise AttributeError(name) from None
 
+    @property
+    def pk(self) -> Any:
+        return self.get("id")
+
+
+class Related(list):
+    """A reverse relation already in memory (`contact.phones.all()` for the duplicate
+    source's describe), without a query."""
+
+    def all(self) -> Related:
+        return self
+
+
+_ROW_TYPES: dict[type, type] = {}
+
+
+def row_type(model) -> type[Row]:
+    """A Row class that reads like an instance of `model` to the project's own helpers:
+    `_meta` (the duplicate check finds its source by it), `get_FOO_display()` of the
+    fields with choices (search subtitles) and the model's `__str__` (history's
+    object_repr, timeline texts)."""
+    found = _ROW_TYPES.get(model)
+    if found is not None:
+        return found
+    from django.utils.encoding import force_str
+    from django.utils.hashable import make_hashable
+
+    namespace: dict[str, Any] = {"_meta": model._meta, "__str__": model.__str__}
+    for f in model._meta.concrete_fields:
+        if f.choices:
+            # Model._get_FIELD_display
+            def display(self, f=f):
+                value = self.get(f.attname)
+                choices = dict(make_hashable(f.flatchoices))
+                return force_str(choices.get(make_hashable(value), value), strings_only=True)
+
+            namespace[f"get_{f.name}_display"] = display
+    found = _ROW_TYPES[model] = type(f"{model.__name__}Row", (Row,), namespace)
+    return found
+
+
+_JSON_READY = frozenset({str, int, bool, float})  # what _json_value passes through as is
+
 
 def _datetime_adapter(connection):
     """connection.ops.adapt_datetimefield_value without its per-value settings lookups: on
-    SQLite the naive UTC text Django stores, elsewhere the aware datetime itself."""
+    SQLite the naive UTC text Django stores (remembered: a row's times recur in its
+    history, timeline and search rows), elsewhere the aware datetime itself."""
     if connection.vendor != "sqlite":
-        return connection.ops.adapt_datetimefield_value
+        # PostgreSQL's adapt_datetimefield_value is the identity: COPY takes the datetime.
+        return (
+            None if connection.vendor == "postgresql" else connection.ops.adapt_datetimefield_value
+        )
 
     def adapt(value):
-        if value is None:
-            return None
-        return str(value.astimezone(datetime.UTC).replace(tzinfo=None))
+        return None if value is None else _utc_text(value)
 
     return adapt
 
 
+@functools.lru_cache(maxsize=65536)
+def _utc_text(value: datetime.datetime) -> str:
+    return str(value.astimezone(datetime.UTC).replace(tzinfo=None))
+
+
+def _json_adapter(connection, encoder):
+    """JSONField.get_db_prep_save: None is SQL NULL, anything else JSON: the text
+    json.dumps(value, cls=encoder) gives (from one encoder instead of one per value), which
+    is what SQLite stores and what PostgreSQL's COPY reads into jsonb (Django's Jsonb
+    adapter dumps the same text)."""
+    if connection.vendor not in ("sqlite", "postgresql"):
+        adapt_json = connection.ops.adapt_json_value
+
+        def adapt(value):
+            return None if value is None else adapt_json(value, encoder)
+
+        return adapt
+    import json
+
+    # json.dumps(value, cls=encoder) is encoder().encode(value) (json.JSONEncoder for None).
+    encode = (encoder or json.JSONEncoder)().encode
+
+    def adapt_text(value):
+        return None if value is None else encode(value)
+
+    return adapt_text
+
+
 class Table:
-    """Fast inserts of Row dicts into one model's table: `executemany` of a prepared INSERT,
-    values adapted per column type once (Django's bulk_create compiles every value through
-    the field API, most of the generator's time). Rows get their ids here when `ids` is
-    set, from the table's current maximum (the generator fills a new database), so related
-    rows can point at them before anything is written."""
+    """Fast inserts of Row dicts into one model's table (Django's bulk_create compiles every
+    value through the field API, most of the generator's time): values are read with one
+    itemgetter per row and only the columns that need it are adapted (datetimes, JSON,
+    decimals, dates); SQLite gets an `executemany` of a prepared INSERT, PostgreSQL a
+    `COPY ... FROM STDIN`. Rows get their ids here when `ids` is set, from the table's
+    current maximum (the generator fills a new database), so related rows can point at them
+    before anything is written."""
 
     def __init__(self, model, *, ids: bool = False):
         from django.db import connection, models
 
         self.model = model
         self.ids = ids
+        self.vendor = connection.vendor
         self.fields = [f for f in model._meta.concrete_fields if ids or not f.primary_key]
         self.defaults = {
             f.attname: f.get_default() for f in model._meta.concrete_fields if not f.primary_key
         }
+        self.row_type = row_type(model)
         ops = connection.ops
         converters = []
         for f in self.fields:
             if isinstance(f, models.DateTimeField):
                 converters.append(_datetime_adapter(connection))
             elif isinstance(f, models.JSONField):
-                # JSONField.get_db_prep_save: None is SQL NULL, anything else JSON.
+                converters.append(_json_adapter(connection, f.encoder))
+            elif isinstance(f, models.DecimalField | models.DateField | models.UUIDField):
                 converters.append(
-                    lambda value, encoder=f.encoder: (
-                        None if value is None else ops.adapt_json_value(value, encoder)
+                    lambda value, f=f: (
+                        None if value is None else f.get_db_prep_save(value, connection)
                     )
                 )
             else:
                 converters.append(None)
         self.converters = converters
-        quote = ops.quote_name
-        self.sql = (
-            f"INSERT INTO {quote(model._meta.db_table)} "
-            f"({', '.join(quote(f.column) for f in self.fields)}) "
-            f"VALUES ({', '.join(['%s'] * len(self.fields))})"
+        self._adapt = [(i, c) for i, c in enumerate(converters) if c is not None]
+        attnames = [f.attname for f in self.fields]
+        self._getter = (
+            operator.itemgetter(*attnames)
+            if len(attnames) > 1
+            else lambda row, name=attnames[0]: (row[name],)
         )
+        quote = ops.quote_name
+        table = quote(model._meta.db_table)
+        columns = ", ".join(quote(f.column) for f in self.fields)
+        self.sql = (
+            f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(self.fields))})"
+        )
+        self.copy_sql = f"COPY {table} ({columns}) FROM STDIN"
         self.next_id = 1
         if ids:
             from django.db.models import Max
@@ -159,36 +248,45 @@ class Table:
         ]
 
     def row(self, **values: Any) -> Row:
-        row = Row(self.defaults)
+        row = self.row_type(self.defaults)
         row.update(values)
         if self.ids:
             row["id"] = self.next_id
             self.next_id += 1
         return row
 
-    def insert(self, rows: list[dict]) -> int:
-        from django.db import connection
+    def values(self, rows: list[dict]) -> list[tuple]:
+        """The rows as tuples of database values, in the INSERT's column order."""
+        getter, adapt = self._getter, self._adapt
+        plain = [getter(row) for row in rows]
+        if not adapt:
+            return plain
+        out = []
+        for values in plain:
+            values = list(values)
+            for i, convert in adapt:
+                values[i] = convert(values[i])
+            out.append(values)
+        return out
 
+    def insert(self, rows: list[dict]) -> int:
         if not rows:
             return 0
-        attnames = [f.attname for f in self.fields]
-        pairs = list(zip(attnames, self.converters, strict=True))
-        values = [
-            tuple(
-                convert(row.get(name)) if convert is not None else row.get(name)
-                for name, convert in pairs
-            )
-            for row in rows
-        ]
-        with connection.cursor() as cursor:
-            cursor.executemany(self.sql, values)
+        write_values(self, self.values(rows))
         return len(rows)
 
     def snapshot(self, row: dict) -> dict[str, Any]:
-        """guanxi.core.services.records.snapshot of the row."""
+        """guanxi.core.services.records.snapshot of the row (its _json_value only for the
+        values that are not JSON already)."""
         from guanxi.core.services.records import _json_value
 
-        return {name: _json_value(row.get(attname)) for name, attname in self.audited}
+        snapshot = {}
+        for name, attname in self.audited:
+            value = row.get(attname)
+            if value is not None and type(value) not in _JSON_READY:
+                value = _json_value(value)
+            snapshot[name] = value
+        return snapshot
 
     def reset_sequence(self) -> None:
         """After explicit ids, PostgreSQL's sequence must move past them."""
@@ -202,15 +300,34 @@ class Table:
                     cursor.execute(statement)
 
 
-def search_rows(model, rows: list[Row], table: Table, memo: dict, now) -> list[dict]:
+def write_values(table: Table, values: list) -> None:
+    """Write adapted rows: one executemany on SQLite, COPY on PostgreSQL."""
+    from django.db import connection
+
+    if not values:
+        return
+    with connection.cursor() as cursor:
+        if table.vendor == "postgresql":
+            with cursor.cursor.copy(table.copy_sql) as copy:
+                write_row = copy.write_row
+                for row in values:
+                    write_row(row)
+        else:
+            cursor.executemany(table.sql, values)
+
+
+def search_rows(
+    model, rows: list[Row], table: Table, memo: dict | None, now, *, registration=None
+) -> list[dict]:
     """core_searchentry rows like bench.generate.search_entries, building each distinct
-    document once (activity subjects and follow-up texts repeat: jieba and pypinyin are the
-    expensive part)."""
+    document once when `memo` is given (activity subjects and follow-up texts repeat: jieba
+    and pypinyin are the expensive part). `registration` replaces the model's own (see
+    bench.generate.search_registration)."""
     from django.contrib.contenttypes.models import ContentType
 
     from guanxi.core.search.registry import _value, registration_for
 
-    registration = registration_for(model)
+    registration = registration or registration_for(model)
     if registration is None:
         return []
     content_type_id = ContentType.objects.get_for_model(model, for_concrete_model=True).pk
@@ -225,10 +342,13 @@ def search_rows(model, rows: list[Row], table: Table, memo: dict, now) -> list[d
     for row in rows:
         if not registration.is_searchable(row):
             continue
-        key = (model, tuple(_value(row, source) for source in sources))
-        document = memo.get(key)
-        if document is None:
-            document = memo[key] = registration.document_of(row)
+        if memo is None:
+            document = registration.document_of(row)
+        else:
+            key = (model, tuple(_value(row, source) for source in sources))
+            document = memo.get(key)
+            if document is None:
+                document = memo[key] = registration.document_of(row)
         found.append(
             table.row(
                 content_type_id=content_type_id,
@@ -400,7 +520,9 @@ class _Generator:
                 account.colleagues, min(len(account.colleagues), rng.choice((1, 1, 2)))
             )
             self.assignees += [
-                self.tables["assignee"].row(activity_id=activity["id"], user_id=user_id)
+                self.tables["assignee"].row(
+                    activity_id=activity["id"], user_id=user_id, start_at=activity["start_at"]
+                )
                 for user_id in chosen
             ]
         return activity
@@ -477,7 +599,10 @@ class _Generator:
             )
 
 
-def build_activities(ctx) -> None:
+def build_activities(ctx, batches: Iterable[tuple[int, int]] | None = None) -> None:
+    """The activities of the accounts in ctx, in batches of ctx.batch_size accounts, or of
+    `batches` ((first account index, count) as the accounts arrive: `--jobs 2` feeds them
+    from the customers step running in the other process; ctx.size.accounts in all)."""
     from django.contrib.contenttypes.models import ContentType
     from django.db import transaction
     from django.utils import timezone, translation
@@ -496,7 +621,17 @@ def build_activities(ctx) -> None:
 
     rng = ctx.rng("activities")
     org = ctx.org
-    total = len(ctx.account_ids)
+    if batches is None:
+        total = len(ctx.account_ids)
+        per_account = max(1, len(ctx.contact_ids) // max(total, 1))
+        batches = (
+            (done, min(ctx.batch_size, total - done))
+            for done in range(0, total, max(ctx.batch_size, 1))
+        )
+    else:
+        from bench.generate import CONTACTS_PER_ACCOUNT
+
+        total, per_account = ctx.size.accounts, CONTACTS_PER_ACCOUNT
     if not total:
         return
     content_type = ContentType.objects.get_for_model
@@ -512,7 +647,6 @@ def build_activities(ctx) -> None:
     clock = _Clock(timezone.get_default_timezone())
     now = ctx.start + datetime.timedelta(days=SPAN_DAYS)  # the dataset's "now": `until`
     step = datetime.timedelta(days=SPAN_DAYS) / total
-    per_account = max(1, len(ctx.contact_ids) // total)
     # Colleagues to assign: the reps of the owner's department.
     department_reps: dict[int | None, list[int]] = {}
     for user_id in org.rep_ids:
@@ -526,10 +660,8 @@ def build_activities(ctx) -> None:
         planned_text = gettext("%(type)s planned: %(subject)s")
     memo: dict = {}
     wall_clock = timezone.now()
-    done = 0
-    while done < total:
+    for done, n in batches:
         batch_started = time.perf_counter()
-        n = min(ctx.batch_size, total - done)
         ids = list(ctx.account_ids[done : done + n])
         persons = dict(Account.all_objects.filter(pk__in=ids).values_list("pk", "person_id"))
         batch = _Generator(
@@ -602,7 +734,7 @@ def build_activities(ctx) -> None:
                         content_type_id=type_id,
                         object_id=row["id"],
                         object_repr=(row[text] if text == "subject" else row[text][:60])[:200],
-                        action=ChangeAction.CREATE,
+                        action=ChangeAction.CREATE.value,
                         actor_id=row["owner_id"],
                         request_id="",
                         created_at=row["created_at"],
@@ -610,6 +742,7 @@ def build_activities(ctx) -> None:
                     )
                     for row in rows
                 ]
+        write_started = time.perf_counter()
         with transaction.atomic():
             counts = {
                 "activities_activity": tables["activity"].insert(activities),
@@ -619,14 +752,15 @@ def build_activities(ctx) -> None:
                 "core_timelineentry": tables["timeline"].insert(timeline),
                 "core_changerecord": tables["history"].insert(history),
             }
+        writing = time.perf_counter() - write_started
         for name, count in counts.items():
             ctx.count(name, count)
-        done += n
         seconds = time.perf_counter() - batch_started
         batch_rows = sum(counts.values())
         ctx.log(
-            f"  activities for {done:>9,}/{total:,} accounts  batch {batch_rows:,} rows in "
-            f"{seconds:.1f}s ({batch_rows / max(seconds, 1e-9):,.0f} rows/s)"
+            f"  activities for {done + n:>9,}/{total:,} accounts  batch {batch_rows:,} rows in "
+            f"{seconds:.1f}s ({batch_rows / max(seconds, 1e-9):,.0f} rows/s; "
+            f"writing {writing:.1f}s)"
         )
     tables["activity"].reset_sequence()
     tables["follow_up"].reset_sequence()

@@ -1,12 +1,12 @@
 """Leads and a public lead pool for the benchmark dataset (DESIGN.md: 1,000,000 leads for L,
 one per account).
 
-Bulk inserts only (`bulk_create` in batches): name, company, phone, e-mail, source, province
-and city, status / qualification stage / score spread like a funnel, owners Zipf-skewed over
-the account owners (department from the owner), creation dates over the dataset's two years.
-About 15% are unowned and sit in one public lead pool (公海) whose members are every sales
-department, so the pool page has rows. Not generated (yet): audit history, search entries,
-duplicate keys and score history of leads.
+Bulk inserts only (bench.gen_activities.Table: explicit ids, executemany / COPY): name,
+company, phone, e-mail, source, province and city, status / qualification stage / score
+spread like a funnel, owners Zipf-skewed over the account owners (department from the owner),
+creation dates over the dataset's two years. About 15% are unowned and sit in one public
+lead pool (公海) whose members are every sales department, so the pool page has rows. Not
+generated (yet): audit history, search entries, duplicate keys and score history of leads.
 
 `python -m bench generate --add leads` adds them to a dataset generated before leads existed
 (the organisation is read back from the database).
@@ -50,7 +50,7 @@ def build_leads(ctx: GenContext) -> None:
     from django.contrib.contenttypes.models import ContentType
     from django.db import transaction
 
-    from bench.generate import explicit_timestamps
+    from bench.gen_activities import Table
     from guanxi.core.models import Department, PicklistOption
     from guanxi.leads.models import LEAD_SOURCE_PICKLIST, Lead, Pool, PoolEntry
 
@@ -68,7 +68,8 @@ def build_leads(ctx: GenContext) -> None:
     sales_roots = list(Department.objects.filter(depth=1).values_list("pk", flat=True))
     pool.member_departments.set(sales_roots or org.department_ids[:1])
     ctx.count("leads_pool", 1)
-    lead_type = ContentType.objects.get_for_model(Lead)
+    lead_type = ContentType.objects.get_for_model(Lead).pk
+    leads_table, entries_table = Table(Lead, ids=True), Table(PoolEntry)
     start, span = ctx.start, datetime.timedelta(days=730)
     step = span / max(total, 1)
     done = 0
@@ -87,7 +88,7 @@ def build_leads(ctx: GenContext) -> None:
             province, city = rng.choice(PROVINCES)
             name = rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.randint(1, 2)))
             phone = f"1{rng.choice('3456789')}{rng.randint(0, 999999999):09d}"
-            lead = Lead(
+            lead = leads_table.row(
                 owner_id=owner,
                 department_id=org.user_department.get(owner) if owner else None,
                 created_by_id=owner,
@@ -106,29 +107,31 @@ def build_leads(ctx: GenContext) -> None:
                 converted_at=created + datetime.timedelta(days=20)
                 if status == "converted"
                 else None,
+                created_at=created,
+                updated_at=created,
             )
-            lead.created_at = lead.updated_at = created
             leads.append(lead)
             if in_pool:
                 pooled.append((lead, created))
-        with transaction.atomic(), explicit_timestamps(Lead, PoolEntry):
-            Lead.objects.bulk_create(leads, batch_size=1000)
-            entries = [
-                PoolEntry(
-                    pool=pool,
-                    content_type=lead_type,
-                    object_id=lead.pk,
-                    entered_at=created,
-                    reason="bench",
-                )
-                for lead, created in pooled
-            ]
-            PoolEntry.objects.bulk_create(entries, batch_size=1000)
+        entries = [
+            entries_table.row(
+                pool_id=pool.pk,
+                content_type_id=lead_type,
+                object_id=lead["id"],
+                entered_at=created,
+                reason="bench",
+            )
+            for lead, created in pooled
+        ]
+        with transaction.atomic():
+            leads_table.insert(leads)
+            entries_table.insert(entries)
         ctx.count("leads_lead", n)
         ctx.count("leads_poolentry", len(entries))
         done += n
         seconds = max(time.perf_counter() - t0, 1e-9)
         ctx.log(f"  leads {done:>9,}/{total:,}  {n + len(entries):,} rows in {seconds:.1f}s")
+    leads_table.reset_sequence()
 
 
 def organisation_from_database(ctx: GenContext) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import itertools
 import json
 import random
@@ -90,6 +91,8 @@ class GenContext:
     contact_ids: array = field(default_factory=lambda: array("q"))
     rows: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    # Called with (first account index, count) after each committed batch of customers.
+    on_customers_batch: Callable[[int, int], None] | None = None
 
     def rng(self, name: str) -> random.Random:
         """A generator per entity, so adding an entity never changes the others' rows."""
@@ -162,21 +165,6 @@ def search_entries(model, instances: Iterable[Any]) -> list[Any]:
     ]
 
 
-def duplicate_keys(model, instances: Iterable[Any]) -> list[Any]:
-    """DuplicateKey rows as duplicate_keys_refresh writes them (the project's record_keys)."""
-    from django.contrib.contenttypes.models import ContentType
-
-    from guanxi.customers.duplicates import record_keys
-    from guanxi.customers.models import DuplicateKey
-
-    content_type = ContentType.objects.get_for_model(model)
-    return [
-        DuplicateKey(content_type=content_type, object_id=instance.pk, key=key[:80])
-        for instance in instances
-        for key in sorted(record_keys(instance))
-    ]
-
-
 def change_records(instances: Iterable[Any], *, actor_of, snapshot_of=None) -> list[Any]:
     """The CREATE history entry record_create writes (after = the service's snapshot)."""
     from django.contrib.contenttypes.models import ContentType
@@ -201,18 +189,6 @@ def change_records(instances: Iterable[Any], *, actor_of, snapshot_of=None) -> l
     return rows
 
 
-def _prefetched(instance, name: str, items: list) -> None:
-    """Fill a reverse relation's prefetch cache so describe() reads no rows."""
-    manager = getattr(instance, name)
-    queryset = manager.model.objects.all()
-    queryset._result_cache = list(items)
-    queryset._prefetch_done = True
-    cache = getattr(instance, "_prefetched_objects_cache", None)
-    if cache is None:
-        cache = instance._prefetched_objects_cache = {}
-    cache[manager.field.remote_field.cache_name] = queryset
-
-
 def zipf_cum_weights(n: int, exponent: float = 0.9) -> list[float]:
     total, cum = 0.0, []
     for rank in range(1, n + 1):
@@ -222,6 +198,49 @@ def zipf_cum_weights(n: int, exponent: float = 0.9) -> list[float]:
 
 
 # --- phones, e-mails, names ------------------------------------------------------------------
+MEMO_LIMIT = 200_000  # entries of a per-text memo before it starts again (bounded memory)
+
+
+def plain_mobile(digits: str):
+    """phone_normalise(digits) of a mainland mobile number (11 digits) written without
+    phonenumbers, for the prefixes `plain_mobile_prefixes` found to read that way."""
+    from guanxi.core.phones import NormalisedPhone
+
+    return NormalisedPhone(
+        e164=f"+86{digits}",
+        national=f"{digits[:3]} {digits[3:7]} {digits[7:]}",
+        digits=digits,
+        kind_guess="mobile",
+    )
+
+
+@functools.cache
+def plain_mobile_prefixes(prefixes: tuple[str, ...]) -> frozenset[str]:
+    """The mobile prefixes for which `plain_mobile` is what phone_normalise answers (valid,
+    a mobile, national form 138 1234 5678), checked against phonenumbers' own reading for
+    every prefix with every next two digits at both ends of the range (its mainland mobile
+    ranges are told apart by at most the first five digits). Parsing is most of the cost
+    of a phone; a prefix that fails the check keeps going through phone_normalise."""
+    from django.core.exceptions import ValidationError
+
+    from guanxi.core.phones import phone_normalise
+
+    plain = set()
+    for prefix in prefixes:
+        if len(prefix) != 3 or not prefix.isdigit():
+            continue
+        try:
+            if all(
+                phone_normalise(number) == plain_mobile(number)
+                for two in range(100)
+                for number in (f"{prefix}{two:02d}000000", f"{prefix}{two:02d}999999")
+            ):
+                plain.add(prefix)
+        except ValidationError:
+            continue
+    return frozenset(plain)
+
+
 class Faker:
     """Chinese-flavoured names, phones and addresses from one seeded random generator."""
 
@@ -236,6 +255,8 @@ class Faker:
         self.provinces = list(PROVINCES.items())
         self.legal = [s for s, w in names.LEGAL_SUFFIXES if w]
         self.legal_weights = [w for _s, w in names.LEGAL_SUFFIXES if w]
+        self.plain_mobiles = plain_mobile_prefixes(tuple(names.MOBILE_PREFIXES))
+        self._handles: dict[str, str] = {}  # text -> its pinyin handle (names repeat)
 
     def person_name(self) -> str:
         rng = self.rng
@@ -316,6 +337,8 @@ class Faker:
                 raw = f"{area}-{rng.randint(2, 9)}{rest:0{length - 1}d}"
             else:
                 raw = rng.choice(self.names.MOBILE_PREFIXES) + f"{rng.randint(0, 99_999_999):08d}"
+                if raw[:3] in self.plain_mobiles:
+                    return plain_mobile(raw)
             try:
                 return phone_normalise(raw)
             except ValidationError:
@@ -323,10 +346,15 @@ class Faker:
         raise RuntimeError("could not draw a valid phone number")
 
     def ascii_handle(self, text: str) -> str:
-        from pypinyin import lazy_pinyin
+        handle = self._handles.get(text)
+        if handle is None:
+            from pypinyin import lazy_pinyin
 
-        parts = [p for p in lazy_pinyin(text) if p.isascii()]
-        handle = "".join(ch for ch in "".join(parts).lower() if ch.isalnum())
+            parts = [p for p in lazy_pinyin(text) if p.isascii()]
+            handle = "".join(ch for ch in "".join(parts).lower() if ch.isalnum())
+            if len(self._handles) > MEMO_LIMIT:
+                self._handles.clear()
+            self._handles[text] = handle
         return handle or f"user{self.rng.randint(1000, 9999)}"
 
     def address(self, province: str, city: str) -> tuple[str, str]:
@@ -526,15 +554,93 @@ def _options(code: str) -> list[int]:
     )
 
 
+def search_registration(model):
+    """The model's search registration, reading what the generator holds in memory instead
+    of the database: a contact's phones and e-mails (guanxi.customers.search_contacts reads
+    them with two queries per contact) come from its rows, in the order and number that
+    registration reads them (primary first, then by id; at most one per source)."""
+    import dataclasses
+
+    from guanxi.core.search.registry import registration_for
+    from guanxi.customers.models import Contact
+
+    registration = registration_for(model)
+    if registration is None or model is not Contact:
+        return registration
+
+    def nth(relation: str, attribute: str, position: int):
+        def source(row) -> str:
+            items = sorted(row[relation], key=lambda item: (not item["is_primary"], item["id"]))
+            return items[position][attribute] if position < len(items) else ""
+
+        return source
+
+    return dataclasses.replace(
+        registration,
+        phone_fields=tuple(
+            nth("phones", "number", i) for i in range(len(registration.phone_fields))
+        ),
+        email_fields=tuple(
+            nth("emails", "address", i) for i in range(len(registration.email_fields))
+        ),
+    )
+
+
+def duplicate_key_rows(model, rows: Iterable[Any], table) -> list[Any]:
+    """core DuplicateKey rows as duplicate_keys_refresh writes them (the project's
+    record_keys, reading the Row as it reads an instance)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from guanxi.customers.duplicates import record_keys
+
+    content_type_id = ContentType.objects.get_for_model(model).pk
+    return [
+        table.row(content_type_id=content_type_id, object_id=row["id"], key=key[:80])
+        for row in rows
+        for key in sorted(record_keys(row))
+    ]
+
+
+def history_rows(model, rows: Iterable[Any], table, source, *, after_of=None) -> list[Any]:
+    """The CREATE history entries record_create writes (after = the service's snapshot,
+    `source.snapshot`), actor the owner, for Rows of `source` (a gen_activities.Table)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from guanxi.core.models import ChangeAction
+
+    content_type_id = ContentType.objects.get_for_model(model, for_concrete_model=False).pk
+    create = ChangeAction.CREATE.value
+    found = []
+    for row in rows:
+        after = source.snapshot(row)
+        if after_of is not None:
+            after = after_of(after)
+        found.append(
+            table.row(
+                content_type_id=content_type_id,
+                object_id=row["id"],
+                object_repr=str(row)[:200],
+                action=create,
+                actor_id=row["owner_id"],
+                request_id="",
+                created_at=row["created_at"],
+                after=after,
+            )
+        )
+    return found
+
+
 def build_customers(ctx: GenContext) -> None:
     """Accounts with two contacts each (an individual's first contact is the person), their
     phones and e-mails, the account-contact links, and everything the services write with
-    them, in transactions of `batch_size` accounts."""
+    them, in transactions of `batch_size` accounts. Rows are built as gen_activities Rows
+    and written with gen_activities.Table (explicit ids, executemany / COPY)."""
     from django.contrib.contenttypes.models import ContentType
     from django.db import transaction
-    from django.utils import translation
+    from django.utils import timezone, translation
     from django.utils.translation import gettext
 
+    from bench.gen_activities import Related, Table, search_rows
     from guanxi.core.models import ChangeRecord, PicklistOption, SearchEntry, TimelineEntry
     from guanxi.customers.models import (
         Account,
@@ -563,12 +669,26 @@ def build_customers(ctx: GenContext) -> None:
     role_ids = list(contact_roles)
     stages = list(LifecycleStage.values)
     stage_weights = [25, 15, 30, 10, 12, 8][: len(stages)]
-    account_type = ContentType.objects.get_for_model(Account)
+    account_type = ContentType.objects.get_for_model(Account).pk
+    tables = {
+        "contact": Table(Contact, ids=True),
+        "account": Table(Account, ids=True),
+        "phone": Table(ContactPhone, ids=True),
+        "email": Table(ContactEmail, ids=True),
+        "link": Table(AccountContact, ids=True),
+        "key": Table(DuplicateKey),
+        "search": Table(SearchEntry),
+        "timeline": Table(TimelineEntry),
+        "history": Table(ChangeRecord),
+    }
+    contact_search = search_registration(Contact)
+    new_contact, new_account = tables["contact"].row, tables["account"].row
     total = ctx.size.accounts
     start = ctx.start
     step = datetime.timedelta(days=SPAN_DAYS) / max(total, 1)
     recent: list[tuple[str, str, str, str]] = []  # (core, province, city, phone digits)
     link_text = "%(contact)s linked as %(role)s."
+    individual, company_kind = Account.Kind.INDIVIDUAL.value, Account.Kind.COMPANY.value
 
     def owner_and_department() -> tuple[int, int | None]:
         owner = rng.choices(org.owner_ids, cum_weights=org.owner_cum_weights)[0]
@@ -576,7 +696,7 @@ def build_customers(ctx: GenContext) -> None:
 
     def make_contact(*, name, owner, department, created, title="", english=False):
         gender = rng.choice(("", "female", "male")) if not english else ""
-        return Contact(
+        return new_contact(
             name=name,
             gender=gender,
             title=title,
@@ -590,17 +710,20 @@ def build_customers(ctx: GenContext) -> None:
             updated_at=created,
         )
 
+    def created_snapshot(after: dict) -> dict:
+        if "person" in after:
+            after["person"] = None  # the person is attached after the create
+        return after
+
     done = 0
-    with (
-        translation.override("zh-hans"),
-        explicit_timestamps(Account, Contact, AccountContact, ChangeRecord, TimelineEntry),
-    ):
+    with translation.override("zh-hans"):
         linked_as = gettext(link_text)
+        no_role = gettext("contact")
         while done < total:
             batch_started = time.perf_counter()
             n = min(ctx.batch_size, total - done)
-            accounts: list[Account] = []
-            contacts: list[Contact] = []
+            accounts: list[Any] = []
+            contacts: list[Any] = []
             phones: dict[int, list] = {}  # contact index -> [(NormalisedPhone, kind)]
             emails: dict[int, list] = {}
             links: list[
@@ -613,14 +736,14 @@ def build_customers(ctx: GenContext) -> None:
                 owner, department = owner_and_department()
                 province, city = faker.place()
                 roll = rng.random()
-                kind = Account.Kind.COMPANY
+                kind = company_kind
                 english = False
                 remember = False
                 duplicate_of = (
                     recent[rng.randrange(len(recent))] if recent and rng.random() < 0.02 else None
                 )
                 if roll < 0.10:
-                    kind = Account.Kind.INDIVIDUAL
+                    kind = individual
                     name = faker.person_name()
                 elif roll < 0.50:
                     core = duplicate_of[0] if duplicate_of else faker.company_core()
@@ -635,10 +758,8 @@ def build_customers(ctx: GenContext) -> None:
 
                     phone = phone_normalise(duplicate_of[3])
                 elif rng.random() < 0.85:
-                    phone = faker.phone(
-                        landline_share=0.0 if kind == Account.Kind.INDIVIDUAL else 0.3
-                    )
-                if english or kind == Account.Kind.INDIVIDUAL:
+                    phone = faker.phone(landline_share=0.0 if kind == individual else 0.3)
+                if english or kind == individual:
                     remember = False
                 if remember:
                     # Later accounts may turn out to be this company again (another branch,
@@ -650,22 +771,22 @@ def build_customers(ctx: GenContext) -> None:
                         recent[rng.randrange(len(recent))] = entry
                 if english:
                     handle = name.split()[0].lower()
-                elif kind == Account.Kind.INDIVIDUAL:
+                elif kind == individual:
                     handle = faker.ascii_handle(name)
                 else:
                     handle = faker.ascii_handle(core)
                 email = ""
                 if rng.random() < 0.6:
-                    if kind == Account.Kind.INDIVIDUAL:
+                    if kind == individual:
                         email = (
                             f"{handle}{rng.randint(1, 999)}@{rng.choice(faker.names.EMAIL_DOMAINS)}"
                         )
                     else:
                         email = f"info@{handle[:20]}{rng.randint(1, 99)}.com"
                 district, address = faker.address(province, city)
-                company = kind == Account.Kind.COMPANY
+                company = kind == company_kind
                 accounts.append(
-                    Account(
+                    new_account(
                         name=name,
                         kind=kind,
                         industry_id=rng.choice(industries)
@@ -712,7 +833,7 @@ def build_customers(ctx: GenContext) -> None:
                 # Contacts: an individual's own person first, then colleagues/other people.
                 for slot in range(CONTACTS_PER_ACCOUNT):
                     contact_created = created + datetime.timedelta(seconds=1 + slot)
-                    if slot == 0 and kind == Account.Kind.INDIVIDUAL:
+                    if slot == 0 and kind == individual:
                         contact = make_contact(
                             name=name, owner=owner, department=department, created=contact_created
                         )
@@ -757,151 +878,138 @@ def build_customers(ctx: GenContext) -> None:
                     role = rng.choice(role_ids) if role_ids and rng.random() < 0.7 else None
                     links.append((account_index, c, role, title, slot == 0))
 
-            with transaction.atomic():
-                Contact.objects.bulk_create(contacts)
-                for account_index, c in persons.items():
-                    accounts[account_index].person_id = contacts[c].pk
-                Account.objects.bulk_create(accounts)
-                phone_rows, email_rows = [], []
-                for c, items in phones.items():
-                    contact = contacts[c]
-                    rows = [
-                        ContactPhone(
-                            contact=contact,
-                            kind=kind,
-                            number=p.display,
-                            e164=p.e164,
-                            digits=p.digits,
-                            is_primary=position == 0,
-                        )
-                        for position, (p, kind) in enumerate(items)
-                    ]
-                    phone_rows += rows
-                for c, items in emails.items():
-                    contact = contacts[c]
-                    email_rows += [
-                        ContactEmail(
-                            contact=contact, kind=kind, address=address, is_primary=position == 0
-                        )
-                        for position, (address, kind) in enumerate(items)
-                    ]
-                ContactPhone.objects.bulk_create(phone_rows)
-                ContactEmail.objects.bulk_create(email_rows)
-                by_contact_phones: dict[int, list] = {}
-                for row in phone_rows:
-                    by_contact_phones.setdefault(id(row.contact), []).append(row)
-                by_contact_emails: dict[int, list] = {}
-                for row in email_rows:
-                    by_contact_emails.setdefault(id(row.contact), []).append(row)
-                for contact in contacts:
-                    _prefetched(contact, "phones", by_contact_phones.get(id(contact), []))
-                    _prefetched(contact, "emails", by_contact_emails.get(id(contact), []))
-                link_rows = []
-                for account_index, c, role, title, primary in links:
-                    account = accounts[account_index]
-                    link_rows.append(
-                        AccountContact(
-                            account=account,
-                            contact=contacts[c],
-                            role_id=role,
-                            job_title=title,
-                            is_primary=primary,
-                            owner_id=account.owner_id,
-                            department_id=account.department_id,
-                            created_by_id=account.owner_id,
-                            created_at=contacts[c].created_at,
-                            updated_at=contacts[c].created_at,
-                        )
+            for account_index, c in persons.items():
+                accounts[account_index]["person_id"] = contacts[c]["id"]
+            for contact in contacts:
+                contact["phones"], contact["emails"] = Related(), Related()
+            phone_rows, email_rows = [], []
+            for c, items in phones.items():
+                contact = contacts[c]
+                contact["phones"].extend(
+                    tables["phone"].row(
+                        contact_id=contact["id"],
+                        kind=kind,
+                        number=p.display,
+                        e164=p.e164,
+                        digits=p.digits,
+                        is_primary=position == 0,
                     )
-                AccountContact.objects.bulk_create(link_rows)
-                keys = duplicate_keys(Account, accounts) + duplicate_keys(Contact, contacts)
-                DuplicateKey.objects.bulk_create(keys)
-                entries = (
-                    search_entries(Account, accounts)
-                    + search_entries(Contact, contacts)
-                    + search_entries(AccountContact, link_rows)
+                    for position, (p, kind) in enumerate(items)
                 )
-                SearchEntry.objects.bulk_create(entries)
-                timeline = [
-                    TimelineEntry(
-                        content_type=account_type,
-                        object_id=link.account.pk,
-                        kind="contact_linked",
-                        text=linked_as
-                        % {
-                            "contact": link.contact,
-                            "role": contact_roles[link.role_id]
-                            if link.role_id
-                            else gettext("contact"),
-                        },
-                        actor_id=link.owner_id,
-                        account_id=link.account.pk,
-                        created_at=link.created_at,
-                        data={},
+                phone_rows += contact["phones"]
+            for c, items in emails.items():
+                contact = contacts[c]
+                contact["emails"].extend(
+                    tables["email"].row(
+                        contact_id=contact["id"],
+                        kind=kind,
+                        address=address,
+                        is_primary=position == 0,
                     )
-                    for link in link_rows
-                ]
-                TimelineEntry.objects.bulk_create(timeline)
-                history = 0
-                if ctx.history:
-
-                    def created_snapshot(instance):
-                        from guanxi.core.services.records import snapshot
-
-                        after = snapshot(instance)
-                        if "person" in after:
-                            after["person"] = None  # the person is attached after the create
-                        return after
-
-                    records = (
-                        change_records(
-                            accounts, actor_of=lambda r: r.owner_id, snapshot_of=created_snapshot
-                        )
-                        + change_records(contacts, actor_of=lambda r: r.owner_id)
-                        + change_records(link_rows, actor_of=lambda r: r.owner_id)
+                    for position, (address, kind) in enumerate(items)
+                )
+                email_rows += contact["emails"]
+            link_rows = []
+            for account_index, c, role, title, primary in links:
+                account, contact = accounts[account_index], contacts[c]
+                link_rows.append(
+                    tables["link"].row(
+                        account_id=account["id"],
+                        contact_id=contact["id"],
+                        role_id=role,
+                        job_title=title,
+                        is_primary=primary,
+                        owner_id=account["owner_id"],
+                        department_id=account["department_id"],
+                        created_by_id=account["owner_id"],
+                        created_at=contact["created_at"],
+                        updated_at=contact["created_at"],
+                        # For str(link) (history's object_repr), not columns.
+                        account=account,
+                        contact=contact,
                     )
-                    ChangeRecord.objects.bulk_create(records)
-                    history = len(records)
+                )
+            keys = duplicate_key_rows(Account, accounts, tables["key"]) + duplicate_key_rows(
+                Contact, contacts, tables["key"]
+            )
+            wall_clock = timezone.now()  # SearchEntry.updated_at is auto_now
+            entries = (
+                search_rows(Account, accounts, tables["search"], None, wall_clock)
+                + search_rows(
+                    Contact,
+                    contacts,
+                    tables["search"],
+                    None,
+                    wall_clock,
+                    registration=contact_search,
+                )
+                + search_rows(AccountContact, link_rows, tables["search"], None, wall_clock)
+            )
+            timeline = [
+                tables["timeline"].row(
+                    content_type_id=account_type,
+                    object_id=link["account_id"],
+                    kind="contact_linked",
+                    text=linked_as
+                    % {
+                        "contact": link["contact"],
+                        "role": contact_roles[link["role_id"]] if link["role_id"] else no_role,
+                    },
+                    actor_id=link["owner_id"],
+                    account_id=link["account_id"],
+                    created_at=link["created_at"],
+                    data={},
+                )
+                for link in link_rows
+            ]
+            records = []
+            if ctx.history:
+                history = tables["history"]
+                records = (
+                    history_rows(
+                        Account, accounts, history, tables["account"], after_of=created_snapshot
+                    )
+                    + history_rows(Contact, contacts, history, tables["contact"])
+                    + history_rows(AccountContact, link_rows, history, tables["link"])
+                )
+            write_started = time.perf_counter()
+            with transaction.atomic():
+                counts = {
+                    "customers_contact": tables["contact"].insert(contacts),
+                    "customers_account": tables["account"].insert(accounts),
+                    "customers_contactphone": tables["phone"].insert(phone_rows),
+                    "customers_contactemail": tables["email"].insert(email_rows),
+                    "customers_accountcontact": tables["link"].insert(link_rows),
+                    "customers_duplicatekey": tables["key"].insert(keys),
+                    "core_searchentry": tables["search"].insert(entries),
+                    "core_timelineentry": tables["timeline"].insert(timeline),
+                    "core_changerecord": tables["history"].insert(records),
+                }
+            writing = time.perf_counter() - write_started
             for account in accounts:
-                ctx.account_ids.append(account.pk)
-                ctx.account_owner_ids.append(account.owner_id)
-            ctx.contact_ids.extend(contact.pk for contact in contacts)
-            for table, count in (
-                ("customers_account", len(accounts)),
-                ("customers_contact", len(contacts)),
-                ("customers_contactphone", len(phone_rows)),
-                ("customers_contactemail", len(email_rows)),
-                ("customers_accountcontact", len(link_rows)),
-                ("customers_duplicatekey", len(keys)),
-                ("core_searchentry", len(entries)),
-                ("core_timelineentry", len(timeline)),
-                ("core_changerecord", history),
-            ):
+                ctx.account_ids.append(account["id"])
+                ctx.account_owner_ids.append(account["owner_id"])
+            ctx.contact_ids.extend(contact["id"] for contact in contacts)
+            if ctx.on_customers_batch is not None:
+                ctx.on_customers_batch(done, n)
+            for table, count in counts.items():
                 ctx.count(table, count)
             done += n
             seconds = time.perf_counter() - batch_started
-            batch_rows = (
-                len(accounts)
-                + len(contacts)
-                + len(phone_rows)
-                + len(email_rows)
-                + len(link_rows)
-                + len(keys)
-                + len(entries)
-                + len(timeline)
-                + history
-            )
+            batch_rows = sum(counts.values())
             ctx.log(
                 f"  accounts {done:>9,}/{total:,}  batch {batch_rows:,} rows in {seconds:.1f}s"
-                f" ({batch_rows / seconds:,.0f} rows/s)"
+                f" ({batch_rows / seconds:,.0f} rows/s; writing {writing:.1f}s)"
             )
+    for name in ("contact", "account", "phone", "email", "link"):
+        tables[name].reset_sequence()
 
 
-def build_activities(ctx: GenContext) -> None:
+def build_activities(ctx: GenContext, batches: Iterable[tuple[int, int]] | None = None) -> None:
     """Activities and follow-up records: bench/gen_activities.py."""
     from bench.gen_activities import build_activities as build
 
-    build(ctx)
+    build(ctx, batches)
 
 
 def build_leads(ctx: GenContext) -> None:
@@ -926,6 +1034,175 @@ def register_entity(entity: Entity, *, after: str | None = None) -> None:
         return
     position = next(i for i, e in enumerate(ENTITIES) if e.name == after)
     ENTITIES.insert(position + 1, entity)
+
+
+# --- bulk loading ----------------------------------------------------------------------------
+SQLITE_CACHE_KIB = 1_048_576  # page cache while loading: the indexes of L stay in memory
+
+
+def _fulltext_statements() -> tuple[list[str], list[str]]:
+    """The SQL of migration core.0003 that keeps the full-text side in step with
+    core_searchentry row by row: SQLite's insert trigger, PostgreSQL's GIN index."""
+    import importlib
+
+    migration = importlib.import_module("guanxi.core.migrations.0003_search_backend")
+    sqlite = [s for s in migration.SQLITE_CREATE if "core_search_fts_ai" in s]
+    return sqlite, list(migration.POSTGRESQL_CREATE)
+
+
+def tune_connection() -> list[str]:
+    """The connection's settings for a bulk load; answers the statements restoring them.
+    SQLite: a large page cache (the indexes of L stay in memory), no syncing (outside a
+    transaction only: SQLite refuses it inside one) and a long busy timeout (with --jobs 2
+    two processes take turns writing); the journal mode stays, so a batch still rolls back.
+    PostgreSQL: asynchronous commits."""
+    from django.db import connection
+
+    restore: list[str] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            for pragma, value in (("cache_size", -SQLITE_CACHE_KIB), ("busy_timeout", 600_000)):
+                cursor.execute(f"PRAGMA {pragma}")
+                restore.append(f"PRAGMA {pragma}={int(cursor.fetchone()[0])}")
+                cursor.execute(f"PRAGMA {pragma}={value}")
+            if not connection.in_atomic_block:
+                cursor.execute("PRAGMA synchronous")
+                restore.append(f"PRAGMA synchronous={int(cursor.fetchone()[0])}")
+                cursor.execute("PRAGMA synchronous=OFF")
+        elif connection.vendor == "postgresql":
+            cursor.execute("SET synchronous_commit TO off")
+            restore.append("SET synchronous_commit TO DEFAULT")
+    return restore
+
+
+@contextlib.contextmanager
+def bulk_load(log: Callable[[str], None] = _log):
+    """Settings for writing millions of rows into a new database, restored afterwards
+    (`tune_connection`).
+
+    The full-text side is not kept row by row: SQLite's FTS5 insert trigger and
+    PostgreSQL's GIN index on the search documents are dropped while loading and put back
+    at the end, after which the caller rebuilds the index from core_searchentry (what
+    `generate` does anyway); on an error the index is rebuilt here, so a stopped run leaves
+    a consistent database.
+    """
+    from django.db import connection
+
+    from guanxi.core.search.backends import PG_INDEX, backend_for
+
+    sqlite_trigger, pg_index = _fulltext_statements()
+    vendor = connection.vendor
+    restore = tune_connection()
+    with connection.cursor() as cursor:
+        if vendor == "sqlite":
+            cursor.execute("DROP TRIGGER IF EXISTS core_search_fts_ai")
+            restore = [*sqlite_trigger, *restore]
+        elif vendor == "postgresql" and not connection.in_atomic_block:
+            # (Inside a transaction the index stays: PostgreSQL will not build it again
+            # while the deferred foreign-key checks of the new rows are pending.)
+            cursor.execute(f"DROP INDEX IF EXISTS {PG_INDEX}")
+            restore = [*pg_index, *restore]
+    failed = False
+    try:
+        yield
+    except BaseException:
+        failed = True
+        raise
+    finally:
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            for statement in restore:
+                cursor.execute(statement)
+        if failed and vendor == "sqlite":
+            backend_for(connection.alias).rebuild(connection)
+        log(f"full-text index and settings restored in {time.perf_counter() - started:.1f}s")
+
+
+class ActivitiesWorker:
+    """`--jobs 2`: the activities step in a second process while this one writes the
+    customers (most of the time goes to building rows in Python, so two cores build
+    twice as many). The worker is fed each customers batch once it is committed (ids,
+    owners, contacts; it reads the persons back) and draws from the activities' own random
+    generator in the same order, so the activities, follow-ups and everything written with
+    them are the rows one process writes; only the ids of rows in tables both steps write
+    to (search entries, timeline, history) interleave."""
+
+    def __init__(self, ctx: GenContext):
+        import multiprocessing
+
+        from django.db import connections
+
+        self.ctx = ctx
+        connections.close_all()  # the child opens its own
+        context = multiprocessing.get_context("fork")
+        self.inbox, child_inbox = context.Pipe(duplex=False)
+        child_outbox, self.outbox = context.Pipe(duplex=False)
+        self.process = context.Process(
+            target=_activities_worker, args=(ctx, child_outbox, child_inbox), daemon=True
+        )
+        self.process.start()
+        child_outbox.close()
+        child_inbox.close()
+        tune_connection()  # this process's new connection
+
+    def send(self, first: int, count: int) -> None:
+        ctx = self.ctx
+        end = first + count
+        per_account = CONTACTS_PER_ACCOUNT
+        self.outbox.send(
+            (
+                first,
+                ctx.account_ids[first:end].tolist(),
+                ctx.account_owner_ids[first:end].tolist(),
+                ctx.contact_ids[first * per_account : end * per_account].tolist(),
+            )
+        )
+
+    def finish(self) -> None:
+        """Wait for the worker; take over its row counts and time."""
+        self.outbox.send(None)
+        while not self.inbox.poll(1.0):
+            if not self.process.is_alive():
+                raise RuntimeError("the activities process stopped without an answer")
+        status, payload = self.inbox.recv()
+        self.process.join()
+        if status != "ok":
+            raise RuntimeError(f"the activities process failed:\n{payload}")
+        rows, seconds = payload
+        for table, count in rows.items():
+            self.ctx.count(table, count)
+        self.ctx.seconds["activities"] = seconds
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join()
+
+
+def _activities_worker(ctx: GenContext, inbox, outbox) -> None:
+    import traceback
+
+    try:
+        tune_connection()
+        ctx.rows = {}
+
+        def batches():
+            while (message := inbox.recv()) is not None:
+                first, account_ids, owner_ids, contact_ids = message
+                ctx.account_ids.extend(account_ids)
+                ctx.account_owner_ids.extend(owner_ids)
+                ctx.contact_ids.extend(contact_ids)
+                yield first, len(account_ids)
+
+        started = time.perf_counter()
+        build_activities(ctx, batches())
+        outbox.send(("ok", (ctx.rows, time.perf_counter() - started)))
+    except BaseException:  # noqa: BLE001 - reported to the parent, which raises
+        outbox.send(("error", traceback.format_exc()))
+    finally:
+        from django.db import connections
+
+        connections.close_all()
 
 
 # --- running it ------------------------------------------------------------------------------
@@ -972,8 +1249,11 @@ def generate(
     entities: Sequence[str] | None = None,
     write_marker: bool = True,
     log: Callable[[str], None] = _log,
+    jobs: int = 1,
 ) -> dict[str, Any]:
-    """Generate a dataset into the configured database; answer what was written and how fast."""
+    """Generate a dataset into the configured database; answer what was written and how fast.
+    `jobs=2` builds the activities in a second process while the customers are written
+    (ActivitiesWorker)."""
     from django.db import connection
 
     from guanxi.core.models import User
@@ -1005,19 +1285,44 @@ def generate(
         f"{chosen.users} users, {chosen.departments} departments on {connection.vendor}"
     )
     started = time.perf_counter()
-    for entity in ENTITIES:
-        if entities and entity.name not in entities:
-            continue
-        before = sum(ctx.rows.values())
-        t0 = time.perf_counter()
-        entity.build(ctx)
-        ctx.seconds[entity.name] = time.perf_counter() - t0
-        rows = sum(ctx.rows.values()) - before
-        log(
-            f"{entity.name}: {rows:,} rows in {ctx.seconds[entity.name]:.1f}s"
-            f" ({rows / max(ctx.seconds[entity.name], 1e-9):,.0f} rows/s)"
-        )
-    t0 = time.perf_counter()
+    chosen_names = [e.name for e in ENTITIES if not entities or e.name in entities]
+    parallel = jobs > 1 and {"customers", "activities"} <= set(chosen_names)
+    if parallel and connection.in_atomic_block:
+        log("--jobs 2 needs its own transactions: generating in one process")
+        parallel = False
+    worker: ActivitiesWorker | None = None
+    with bulk_load(log):
+        try:
+            for entity in ENTITIES:
+                if entity.name not in chosen_names or (parallel and entity.name == "activities"):
+                    continue
+                if parallel and entity.name == "customers":
+                    worker = ActivitiesWorker(ctx)
+                    ctx.on_customers_batch = worker.send
+                before = sum(ctx.rows.values())
+                t0 = time.perf_counter()
+                entity.build(ctx)
+                ctx.seconds[entity.name] = time.perf_counter() - t0
+                ctx.on_customers_batch = None
+                rows = sum(ctx.rows.values()) - before
+                log(
+                    f"{entity.name}: {rows:,} rows in {ctx.seconds[entity.name]:.1f}s"
+                    f" ({rows / max(ctx.seconds[entity.name], 1e-9):,.0f} rows/s)"
+                )
+            if worker is not None:
+                t0 = time.perf_counter()
+                before = sum(ctx.rows.values())
+                worker.finish()
+                rows = sum(ctx.rows.values()) - before
+                log(
+                    f"activities (second process): {rows:,} rows in "
+                    f"{ctx.seconds['activities']:.1f}s, waited for it "
+                    f"{time.perf_counter() - t0:.1f}s"
+                )
+        finally:
+            if worker is not None:
+                worker.stop()
+        t0 = time.perf_counter()  # the finish includes putting the full-text side back
     backend_for(connection.alias).rebuild(connection)
     if analyze:
         analyze_database()
@@ -1039,6 +1344,7 @@ def generate(
         "step_seconds": {name: round(value, 2) for name, value in ctx.seconds.items()},
         "history": history,
         "until": until.isoformat(),
+        "jobs": 2 if parallel else 1,
     }
     log(
         f"Done: {total_rows:,} rows in {elapsed:.1f}s ({result['rows_per_second']:,} rows/s, "
@@ -1052,6 +1358,7 @@ def generate(
 
 # Entities `add_entities` can add to an existing dataset (built on what the database holds).
 ADDABLE = ("activities", "leads")
+import bench.gen_sales  # noqa: E402, F401  (registers the "sales" step, addable with --add)
 
 
 def add_entities(
@@ -1086,11 +1393,12 @@ def add_entities(
     if "activities" in names:
         customers_from_database(ctx)
     started = time.perf_counter()
-    for entity in ENTITIES:
-        if entity.name in names:
-            t0 = time.perf_counter()
-            entity.build(ctx)
-            ctx.seconds[entity.name] = time.perf_counter() - t0
+    with bulk_load(log):
+        for entity in ENTITIES:
+            if entity.name in names:
+                t0 = time.perf_counter()
+                entity.build(ctx)
+                ctx.seconds[entity.name] = time.perf_counter() - t0
     from django.db import connection
 
     from guanxi.core.search.backends import backend_for
