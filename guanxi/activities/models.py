@@ -162,9 +162,25 @@ class Activity(OwnedModel):
         verbose_name_plural = _("activities")
         ordering = ["-start_at", "-id"]
         indexes = [
-            # due_at too: the calendar's "started before the range, still running" part is
-            # decided in the index, without reading a month of rows.
-            models.Index(fields=["owner", "start_at", "due_at"], name="activity_owner_start_due"),
+            # The calendar's month reads only this index (SQLite and PostgreSQL alike): due_at
+            # decides the "started before the range, still running" part without reading a
+            # month of rows, and the columns after it are what an event shows.
+            models.Index(
+                fields=[
+                    "owner",
+                    "start_at",
+                    "due_at",
+                    "status",
+                    "is_deleted",
+                    "end_at",
+                    "all_day",
+                    "is_private",
+                    "version",
+                    "kind",
+                    "subject",
+                ],
+                name="activity_calendar",
+            ),
             models.Index(fields=["owner", "status", "due_at"]),
             models.Index(fields=["department", "start_at"]),
             models.Index(fields=["start_at"]),
