@@ -45,8 +45,8 @@ from guanxi.core.api.base import (
     OwnedRecordViewSet,
 )
 from guanxi.core.api.registry import register_viewset
-from guanxi.core.models import DataScope, User
-from guanxi.core.scope import is_administrator, scope_for, scope_parts, with_parts
+from guanxi.core.models import User
+from guanxi.core.scope import visible_in_parts
 
 # --- what a record is regarding ---------------------------------------------------------
 
@@ -349,16 +349,17 @@ class ActivityViewSet(OwnedRecordViewSet):
     }
 
     def get_queryset(self):
-        records = super().get_queryset()
-        user = self.request.user
         if getattr(self, "swagger_fake_view", False) or self.action != "list":
-            return records
+            return super().get_queryset()
         # Own scope (a rep): their activities OR the few assigned / shared to them. Read each
-        # part's first rows in index order and merge (see core.scope.with_parts) instead of
-        # sorting all of the rep's activities for every page. Wider scopes read the list's
-        # index in order and filter, which stays cheap.
-        if scope_for(user, Activity, "view") == DataScope.OWN and not is_administrator(user):
-            records = with_parts(records, scope_parts(user, Activity, "view") or ())
+        # part's first rows in index order and merge (see core.scope.visible_in_parts)
+        # instead of sorting all of the rep's activities for every page. Wider scopes read
+        # the list's index in order and filter, which stays cheap.
+        records = visible_in_parts(
+            Activity.objects.select_related(*self.list_select_related), self.request.user
+        )
+        if self.list_prefetch_related:
+            records = records.prefetch_related(*self.list_prefetch_related)
         return records
 
     # --- writes through the services -----------------------------------------------------

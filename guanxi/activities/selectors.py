@@ -11,6 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -25,7 +26,7 @@ from guanxi.activities.models import (
 )
 from guanxi.activities.services import week_bounds
 from guanxi.core.models import PicklistOption, User
-from guanxi.core.scope import subordinate_ids, with_parts
+from guanxi.core.scope import can, subordinate_ids, with_parts
 
 # Periods and statuses of the "my activities" filters.
 PERIODS = ("today", "week", "overdue")
@@ -83,27 +84,80 @@ def _with_assignees(queryset: QuerySet[Activity]) -> QuerySet[Activity]:
     )
 
 
-def decorate_activities(activities: list[Activity], *, user: User) -> list[Activity]:
-    """What a row shows beyond the columns, for the whole page at once (two queries):
-    the type's icon and label, whether the user may act on it, whether it is overdue, and
-    a private activity of someone else shows only as "busy"."""
+# The in-place actions of a row (`gx_urls` keys) and their URL names.
+ROW_URL_NAMES = {
+    "detail": "activities:activity_detail",
+    "complete": "activities:activity_complete",
+    "reschedule": "activities:activity_reschedule",
+    "reassign": "activities:activity_reassign",
+    "cancel": "activities:activity_cancel",
+    "reopen": "activities:activity_reopen",
+    "check_in": "activities:activity_check_in",
+    "outcome": "activities:activity_outcome",
+}
+_URL_MARKER = 2147483647
+
+
+def row_url_patterns() -> dict[str, tuple[str, str]]:
+    """Each row URL as (before the id, after the id): reversed once per page, not once per
+    row and action (a page of 25 rows has some 200 action URLs)."""
+    patterns = {}
+    for key, name in ROW_URL_NAMES.items():
+        before, after = reverse(name, args=[_URL_MARKER]).split(str(_URL_MARKER), 1)
+        patterns[key] = (before, after)
+    return patterns
+
+
+def decorate_activities(
+    activities: list[Activity], *, user: User, kinds: dict[str, KindOption] | None = None
+) -> list[Activity]:
+    """What a row shows beyond the columns, for the whole page at once (at most two
+    queries): the type's icon and label (`kinds`, when the caller has read them with the
+    inactive ones), whether the user may act on it, whether it is overdue, its action URLs,
+    and a private activity of someone else shows only as "busy"."""
     if not activities:
         return activities
-    kinds = activity_kinds(include_inactive=True)
-    editable = set(
-        Activity.objects.editable_by(user)
-        .filter(pk__in=[activity.pk for activity in activities])
-        .values_list("pk", flat=True)
-    )
+    if kinds is None:
+        kinds = activity_kinds(include_inactive=True)
+    # The user's own and assigned activities are editable whenever their roles allow
+    # changing activities (the scope's "own" part and the assignee rule); only the others
+    # (a manager's team, shares) are asked of the database.
+    may_change = can(user, Activity, "change")
+    assignee_ids = {
+        activity.pk: {assignee.pk for assignee in activity.assignees.all()}
+        for activity in activities
+    }
+    editable = set()
+    others = []
+    for activity in activities:
+        if activity.owner_id == user.pk or user.pk in assignee_ids[activity.pk]:
+            if may_change:
+                editable.add(activity.pk)
+        else:
+            others.append(activity.pk)
+    if others and may_change:
+        editable.update(
+            Activity.objects.editable_by(user)
+            .filter(pk__in=others)
+            .order_by()
+            .values_list("pk", flat=True)
+        )
+    urls = row_url_patterns()
+    lookup_users = reverse("core:lookup_users")
     now = timezone.now()
     for activity in activities:
         activity.gx_kind = kind_display(activity.kind, kinds)
         activity.gx_editable = activity.pk in editable
         activity.gx_overdue = activity.status == ActivityStatus.OPEN and activity.due_at < now
-        assignee_ids = {assignee.pk for assignee in activity.assignees.all()}
         activity.gx_hidden = (
-            activity.is_private and activity.owner_id != user.pk and user.pk not in assignee_ids
+            activity.is_private
+            and activity.owner_id != user.pk
+            and user.pk not in assignee_ids[activity.pk]
         )
+        activity.gx_urls = {
+            key: f"{before}{activity.pk}{after}" for key, (before, after) in urls.items()
+        }
+        activity.gx_urls["lookup_users"] = lookup_users
     return activities
 
 
@@ -183,18 +237,26 @@ def _may_list_person(user: User, person: int | None) -> bool:
     )
 
 
-def _whose(activities: QuerySet[Activity], user: User, filters: ActivityFilters):
+def _whose(user: User, filters: ActivityFilters):
     """One person's owned and assigned activities, a department's, or a whole scope's —
-    always inside what the user may see (the caller starts from `visible_to`)."""
+    always inside what the user may see."""
     if filters.department:
-        return activities.filter(department_id=filters.department)
+        return Activity.objects.visible_to(user).filter(department_id=filters.department)
     if filters.scope == "company" and not filters.owner:
-        return activities
+        return Activity.objects.visible_to(user)
     if filters.scope == "team" and not filters.owner:
-        return activities.filter(owner_id__in=sorted(subordinate_ids(user) | {user.pk}))
+        return Activity.objects.visible_to(user).filter(
+            owner_id__in=sorted(subordinate_ids(user) | {user.pk})
+        )
     person = filters.owner if _may_list_person(user, filters.owner) else user.pk
     owned = Q(owner_id=person)
     assigned = Q(pk__in=ActivityAssignee.objects.filter(user_id=person).values("activity_id"))
+    if person == user.pk and can(user, Activity, "view"):
+        # The user's own and assigned activities are all in their scope (its "own" part and
+        # the assignee rule): the scope's OR would only repeat them in every statement.
+        activities = Activity.objects.all()
+    else:
+        activities = Activity.objects.visible_to(user)
     # Read page by page as two index-ordered parts: `owned OR assigned` in one statement
     # makes the database collect and sort all of the person's activities for every page.
     return with_parts(activities.filter(owned | assigned), (owned, assigned))
@@ -204,7 +266,7 @@ def my_activities(*, user: User, filters: ActivityFilters | None = None) -> Quer
     """The user's own and assigned activities (or a colleague's, a department's or the
     team's, as far as the user may see them), filtered and sorted by due time."""
     filters = filters or ActivityFilters()
-    activities = _whose(Activity.objects.visible_to(user), user, filters)
+    activities = _whose(user, filters)
     now = timezone.now()
     if filters.period == "today":
         start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)

@@ -233,6 +233,7 @@ activity_registration = ModelRegistration(
     update=activity_update_hook,
     delete=activity_delete_hook,
     assign=activity_assign_hook,
+    list_parts=True,
 )
 register_model_views(Activity, activity_registration)
 

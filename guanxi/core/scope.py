@@ -384,6 +384,50 @@ class PartedQuerySetMixin:
 _parted_classes: dict[type, type] = {}
 
 
+def _empty(q: Q) -> bool:
+    """Whether `q` is an AND with an `... __in=[]` term: it matches no row."""
+    if q.negated or q.connector != Q.AND:
+        return False
+    for child in q.children:
+        if isinstance(child, Q):
+            if _empty(child):
+                return True
+        elif (
+            child[0].endswith("__in") and isinstance(child[1], list | tuple | set) and not child[1]
+        ):
+            return True
+    return False
+
+
+def visible_in_parts(
+    queryset: models.QuerySet, user: User, action: str = "view"
+) -> models.QuerySet:
+    """`queryset` narrowed to the records the user may see (`action` "view", as
+    `visible_to`) or act on, read part by part (`with_parts`) when the user's roles give them
+    their own records only: their scope is then "mine OR shared with me OR assigned to me OR
+    in my pools", whose OR makes the database collect and sort every matching row for each
+    page. The parts are computed once, for the filter and the reads. Wider scopes read the
+    list's index in order and filter, which stays cheap: they get the plain filter."""
+    from guanxi.core.models import DataScope
+
+    model = queryset.model
+    parts = None
+    if (
+        user.is_authenticated
+        and user.is_active
+        and not is_administrator(user)
+        and scope_for(user, model, action) == DataScope.OWN
+    ):
+        # A part that matches nothing (a pool rule of a user in no pool) is not read.
+        parts = [part for part in scope_parts(user, model, action) or () if not _empty(part)]
+    if not parts:
+        return queryset.filter(scope_q(user, model, action))
+    rule = parts[0]
+    for part in parts[1:]:
+        rule |= part
+    return with_parts(queryset.filter(rule), parts)
+
+
 def with_parts(queryset: models.QuerySet, parts) -> models.QuerySet:
     """`queryset`, read slice by slice as the union of `parts` (see PartedQuerySetMixin).
     The caller guarantees that every row of `queryset` matches one of the parts."""

@@ -16,7 +16,10 @@ def _users(request):
 
 
 class LeadFilterSet(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(label=_("status"), choices=LeadStatus.choices)
+    # A column of the lead: no join, so no DISTINCT (which would sort every match first).
+    status = django_filters.MultipleChoiceFilter(
+        label=_("status"), choices=LeadStatus.choices, distinct=False
+    )
     stage = django_filters.ChoiceFilter(label=_("qualification"), choices=LeadStage.choices)
     source = PicklistFilter(label=_("source"), queryset=_options(LEAD_SOURCE_PICKLIST))
     rating = django_filters.ChoiceFilter(

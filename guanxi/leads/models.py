@@ -142,6 +142,10 @@ class Lead(OwnedModel):
             models.Index(fields=["source", "created_at"]),
             models.Index(fields=["stage", "created_at"]),
             models.Index(fields=["score"]),
+            # "New leads by score": the status filter, then the order, read as one range;
+            # for a rep per part of the scope (their own leads, the pools' unowned ones).
+            models.Index(fields=["status", "score"], name="lead_status_score"),
+            models.Index(fields=["owner", "status", "score"], name="lead_owner_status_score"),
             models.Index(fields=["name"]),
             models.Index(fields=["email"]),
             models.Index(fields=["owner", "next_follow_up_at"]),

@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -116,3 +117,62 @@ def test_api_list_pages_through_own_and_assigned(mixed, django_assert_max_num_qu
         seen += [row["subject"] for row in response.json()["results"]]
     assert seen == _plain(mixed.rep1, ("start_at", "pk"))
     assert len(seen) == 12
+
+
+# --- "my activities" page: the user's own list, row decoration -----------------------------------
+def test_my_own_list_leaves_the_scope_filter_out(mixed):
+    with CaptureQueriesContext(connection) as captured:
+        rows = list(selectors.my_activities(user=mixed.rep1, filters=ActivityFilters())[0:20])
+    assert {row.subject for row in rows} == set(
+        Activity.objects.visible_to(mixed.rep1)
+        .filter(status="open")
+        .values_list("subject", flat=True)
+    )
+    # The parts and the page: "owner OR assigned", never the scope's OR a second time.
+    for query in captured:
+        if 'FROM "activities_activity"' in query["sql"]:
+            assert query["sql"].count("activities_activityassignee") <= 2
+
+
+def test_someone_elses_list_stays_inside_the_scope(mixed):
+    # rep2 is not below rep1: rep1 asking for rep2's list gets their own.
+    filters = ActivityFilters(owner=mixed.rep2.pk, status="")
+    rows = [a.subject for a in selectors.my_activities(user=mixed.rep1, filters=filters)[0:50]]
+    assert rows == _plain(mixed.rep1, ("due_at", "pk"))
+    # The manager may list rep2's: rep2's own and assigned, as far as the manager sees them.
+    rows = [a.subject for a in selectors.my_activities(user=mixed.manager, filters=filters)[0:50]]
+    expected = list(
+        Activity.objects.visible_to(mixed.manager)
+        .filter(
+            Q(owner=mixed.rep2)
+            | Q(pk__in=ActivityAssignee.objects.filter(user=mixed.rep2).values("activity_id"))
+        )
+        .order_by("due_at", "pk")
+        .values_list("subject", flat=True)
+    )
+    assert rows == expected and len(rows) == 8
+
+
+@pytest.mark.parametrize(
+    "who", ["rep1", "rep2", "rep3", "manager", "admin", "read_only", "finance", "agent"]
+)
+def test_decorated_rows_are_editable_exactly_when_editable_by_says(mixed, who):
+    user = getattr(mixed, who)
+    make_activity(owner=mixed.rep3, label="north", actor=mixed.rep3)
+    rows = list(Activity.objects.visible_to(user).prefetch_related("assignees").order_by("pk"))
+    editable = set(Activity.objects.editable_by(user).values_list("pk", flat=True))
+    selectors.decorate_activities(rows, user=user)
+    assert {row.pk for row in rows if row.gx_editable} == editable & {row.pk for row in rows}
+
+
+def test_decorated_rows_carry_their_action_urls(mixed):
+    from django.urls import reverse
+
+    rows = selectors.decorate_activities(
+        list(Activity.objects.visible_to(mixed.rep1).prefetch_related("assignees")),
+        user=mixed.rep1,
+    )
+    for row in rows:
+        for key, name in selectors.ROW_URL_NAMES.items():
+            assert row.gx_urls[key] == reverse(name, args=[row.pk])
+        assert row.gx_urls["lookup_users"] == reverse("core:lookup_users")

@@ -166,7 +166,7 @@ class RecordListView(RegistrationMixin, View):
             else [column for column in all_columns if column.default]
         )
 
-        queryset = self.model.objects.visible_to(user)
+        queryset = reg.list_queryset(user)
         if reg.list_select_related:
             queryset = queryset.select_related(*reg.list_select_related)
 

@@ -184,6 +184,9 @@ class ModelRegistration:
     # Warnings shown before create / update; the user confirms with `confirm_warnings=1`.
     pre_save_warnings: PreSaveWarnings | None = None
     extra_bulk_actions: list[BulkAction] = field(default_factory=list)
+    # Read an own-scope user's list pages part by part (`core.scope.visible_in_parts`):
+    # for models whose scope adds pool, assigned or shared records to the user's own.
+    list_parts: bool = False
 
     def __post_init__(self) -> None:
         meta = self.model._meta
@@ -194,6 +197,14 @@ class ModelRegistration:
         self.update = self.update or _default_update
         self.delete = self.delete or _default_delete
         self.assign = self.assign or _default_assign
+
+    def list_queryset(self, user) -> models.QuerySet:
+        """The rows of the list page: what the user may see (see `list_parts`)."""
+        if self.list_parts:
+            from guanxi.core.scope import visible_in_parts
+
+            return visible_in_parts(self.model.objects.all(), user)
+        return self.model.objects.visible_to(user)
 
     # --- naming -------------------------------------------------------------------------
     @property

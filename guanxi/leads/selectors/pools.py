@@ -195,6 +195,51 @@ def pool_records(*, pool: Pool, user: User):
     )
 
 
+def pool_records_page(*, pool: Pool, user: User, offset: int, limit: int) -> list[models.Model]:
+    """`pool_records(pool=pool, user=user)[offset:offset + limit]`, each record with its
+    `pool_entered_at`, read from the entries' (pool, content type, entered_at) index: the
+    entries in order, a batch at a time, and which of their records the user sees (on the
+    first page the records themselves, on later ones their ids, then the page's records by
+    primary key). Ordering the records by their entry's time in SQL is a subquery per record
+    and a sort of the whole pool for every page."""
+    model = pool_model(pool.kind)
+    entries = (
+        PoolEntry.objects.filter(pool=pool, content_type=ContentType.objects.get_for_model(model))
+        .order_by("-entered_at", "-object_id")  # = the records' order: entry time, then pk
+        .values_list("object_id", "entered_at")
+    )
+    visible = model.objects.visible_to(user).filter(owner__isnull=True).order_by()
+    wanted = offset + limit
+    loaded: dict[int, models.Model] = {}
+    found: list[tuple[int, datetime.datetime]] = []
+    start, batch = 0, wanted + 10
+    while len(found) < wanted:
+        chunk = list(entries[start : start + batch])
+        if not chunk:
+            break
+        ids = [object_id for object_id, _entered in chunk]
+        if offset == 0:
+            loaded.update(visible.in_bulk(ids))
+            seen = set(loaded)
+        else:
+            seen = set(visible.filter(pk__in=ids).values_list("pk", flat=True))
+        found += [(object_id, entered) for object_id, entered in chunk if object_id in seen]
+        if len(chunk) < batch:
+            break
+        start += batch
+        batch *= 2
+    page = found[offset:wanted]
+    if offset:
+        loaded = model.objects.in_bulk([object_id for object_id, _entered in page])
+    rows = []
+    for object_id, entered_at in page:
+        record = loaded.get(object_id)
+        if record is not None:
+            record.pool_entered_at = entered_at
+            rows.append(record)
+    return rows
+
+
 def pool_entry_of(record: models.Model) -> PoolEntry | None:
     return (
         PoolEntry.objects.select_related("pool", "previous_owner")

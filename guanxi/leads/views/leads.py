@@ -165,6 +165,7 @@ lead_registration = ModelRegistration(
     delete=lead_delete,
     assign=lead_assign,
     pre_save_warnings=lead_pre_save_warnings,
+    list_parts=True,
 )
 
 register_model_views(Lead, lead_registration)

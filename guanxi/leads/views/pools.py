@@ -39,7 +39,7 @@ from guanxi.leads.selectors.pools import (
     pool_events_of,
     pool_get_for,
     pool_model,
-    pool_records,
+    pool_records_page,
     pool_summaries,
     recycle_due,
 )
@@ -188,8 +188,8 @@ def _pool_page_context(request, pool: Pool) -> dict[str, Any]:
     user = request.user
     raw_page = request.GET.get("page", "1")
     page = max(1, int(raw_page)) if raw_page.isdigit() else 1
-    records = list(
-        pool_records(pool=pool, user=user)[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1]
+    records = pool_records_page(
+        pool=pool, user=user, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE + 1
     )
     has_next = len(records) > PAGE_SIZE
     records = records[:PAGE_SIZE]
