@@ -119,12 +119,19 @@ def subordinate_ids(user: User) -> set[int]:
 
 
 def subtree_department_ids(user: User) -> list[int]:
+    """Ids of the user's department and every department below it, computed once per user
+    object (a page asks for every model it shows) and per department the user is in."""
     from guanxi.core.models import Department
 
     if user.department_id is None:
         return []
+    cached = getattr(user, "_guanxi_subtree", None)
+    if cached is not None and cached[0] == user.department_id:
+        return list(cached[1])
     path = Department.objects.filter(pk=user.department_id).values_list("path", flat=True).first()
-    return list(Department.objects.filter(path__startswith=path).values_list("pk", flat=True))
+    ids = list(Department.objects.filter(path__startswith=path).values_list("pk", flat=True))
+    user._guanxi_subtree = (user.department_id, tuple(ids))
+    return ids
 
 
 def _role_scope_q(user: User, model: type[models.Model], action: str) -> Q:

@@ -73,3 +73,18 @@ def test_deleted_records_are_invisible(org):
     accounts = make_accounts(org)
     record_delete(instance=accounts["rep1"], actor=org.rep1)
     assert visible(org.rep1) == set()
+
+
+@pytest.mark.django_db
+def test_a_department_subtree_is_read_once_per_user_object(org, django_assert_num_queries):
+    """An account page checks the scope of a dozen models: the manager's subtree is read
+    once, and again only when the user's department changes."""
+    from guanxi.core.scope import subtree_department_ids
+
+    first = subtree_department_ids(org.manager)
+    assert org.east.pk in first
+    with django_assert_num_queries(0):
+        assert subtree_department_ids(org.manager) == first
+    org.manager.department_id = org.north.pk
+    moved = subtree_department_ids(org.manager)
+    assert org.north.pk in moved and org.east.pk not in moved
