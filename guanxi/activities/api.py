@@ -46,7 +46,6 @@ from guanxi.core.api.base import (
 )
 from guanxi.core.api.registry import register_viewset
 from guanxi.core.models import User
-from guanxi.core.scope import visible_in_parts
 
 # --- what a record is regarding ---------------------------------------------------------
 
@@ -348,19 +347,7 @@ class ActivityViewSet(OwnedRecordViewSet):
         "appointment_outcome": "change",
     }
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False) or self.action != "list":
-            return super().get_queryset()
-        # Own scope (a rep): their activities OR the few assigned / shared to them. Read each
-        # part's first rows in index order and merge (see core.scope.visible_in_parts)
-        # instead of sorting all of the rep's activities for every page. Wider scopes read
-        # the list's index in order and filter, which stays cheap.
-        records = visible_in_parts(
-            Activity.objects.select_related(*self.list_select_related), self.request.user
-        )
-        if self.list_prefetch_related:
-            records = records.prefetch_related(*self.list_prefetch_related)
-        return records
+    list_in_parts = True
 
     # --- writes through the services -----------------------------------------------------
     def perform_record_create(self, *, data, custom_data):

@@ -78,6 +78,18 @@ def e2e_org(transactional_db):
     return org
 
 
+@pytest.fixture
+def sales_defaults(e2e_org):
+    """The lead sources, the default sales process, the lost reasons and the default price
+    book (and the read-only catalogue for reps), which the transactional flush removed."""
+    for module, function in (
+        ("guanxi.leads.migrations.0002_lead_picklists", "create_sources"),
+        ("guanxi.sales.migrations.0002_defaults", "create_defaults"),
+        ("guanxi.sales.migrations.0003_catalogue_permissions", "restrict_catalogue"),
+    ):
+        getattr(importlib.import_module(module), function)(django_apps, None)
+
+
 class PageProblems:
     """JavaScript errors and server errors (HTTP 5xx) seen by the pages of one test."""
 

@@ -4,30 +4,16 @@ pipeline board (the exit criteria refuse one move with a clear message until the
 field is filled in), wins it, and sees the funnel and the forecast against the target move."""
 
 import datetime
-import importlib
 import re
 from decimal import Decimal
 
 import pytest
-from django.apps import apps as django_apps
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from .conftest import login
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def sales_defaults(e2e_org):
-    """The lead sources, the default sales process, the lost reasons and the default price
-    book, which the transactional flush removed."""
-    for module, function in (
-        ("guanxi.leads.migrations.0002_lead_picklists", "create_sources"),
-        ("guanxi.sales.migrations.0002_defaults", "create_defaults"),
-        ("guanxi.sales.migrations.0003_catalogue_permissions", "restrict_catalogue"),
-    ):
-        getattr(importlib.import_module(module), function)(django_apps, None)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sales_defaults")]
 
 
 def _catalogue(admin):

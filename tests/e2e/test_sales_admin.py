@@ -3,29 +3,15 @@ drags the stages of a sales process into a new order, the decision-chain diagram
 opportunity draws its contacts, and the opportunity form refuses a stage change whose exit
 criteria are not met without losing what the user typed."""
 
-import importlib
 import re
 from decimal import Decimal
 
 import pytest
-from django.apps import apps as django_apps
 from playwright.sync_api import expect
 
 from .conftest import login
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def sales_defaults(e2e_org):
-    """The lead sources, the default sales process, the lost reasons and the default price
-    book, which the transactional flush removed."""
-    for module, function in (
-        ("guanxi.leads.migrations.0002_lead_picklists", "create_sources"),
-        ("guanxi.sales.migrations.0002_defaults", "create_defaults"),
-        ("guanxi.sales.migrations.0003_catalogue_permissions", "restrict_catalogue"),
-    ):
-        getattr(importlib.import_module(module), function)(django_apps, None)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sales_defaults")]
 
 
 def _speak_english(*users) -> None:

@@ -45,7 +45,7 @@ from guanxi.core.api.serializers import (
     TimelineEntrySerializer,
 )
 from guanxi.core.models import OwnedModel, Tag, TaggedItem, User
-from guanxi.core.scope import can, is_administrator, scope_q
+from guanxi.core.scope import can, is_administrator, scope_q, visible_in_parts
 from guanxi.core.selectors import record_history, record_timeline
 from guanxi.core.services.attachments import attachment_upload, attachments_of
 from guanxi.core.services.configuration import record_tags_set, tag_create, tags_of
@@ -258,6 +258,10 @@ class OwnedRecordViewSet(GuanxiAPIMixin, viewsets.ModelViewSet):
     list_prefetch_related: tuple[str, ...] = ()
     ordering_fields: tuple[str, ...] = ("created_at", "updated_at")
     ordering: tuple[str, ...] = ("-created_at", "-id")
+    # True: a rep's list reads each part of their scope (own, shared, assigned, pool) in
+    # index order and merges them, instead of sorting every matching row for each page
+    # (see `guanxi.core.scope.visible_in_parts`).
+    list_in_parts: bool = False
 
     # --- permissions and loading ----------------------------------------------------------
     def role_action(self, request) -> str | None:
@@ -269,8 +273,11 @@ class OwnedRecordViewSet(GuanxiAPIMixin, viewsets.ModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return self.model.objects.none()
-        records = self.model.objects.visible_to(self.request.user)
-        records = records.select_related(*self.list_select_related)
+        records = self.model.objects.select_related(*self.list_select_related)
+        if self.list_in_parts and self.action == "list":
+            records = visible_in_parts(records, self.request.user)
+        else:
+            records = records.visible_to(self.request.user)
         if self.list_prefetch_related:
             records = records.prefetch_related(*self.list_prefetch_related)
         return records

@@ -27,7 +27,6 @@ from guanxi.core.api.base import OwnedRecordFilterSet, OwnedRecordSerializer, Ow
 from guanxi.core.api.registry import register_viewset
 from guanxi.core.masking import EMAIL, PHONE, contact_detail_reveal, contact_details_visible, mask
 from guanxi.core.models import PicklistOption
-from guanxi.core.scope import visible_in_parts
 from guanxi.leads.models import LEAD_SOURCE_PICKLIST, Lead, LeadRating, LeadStage, LeadStatus
 from guanxi.leads.services import leads as services
 
@@ -166,18 +165,7 @@ class LeadViewSet(OwnedRecordViewSet):
         "last_followed_up_at",
     )
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False) or self.action != "list":
-            return super().get_queryset()
-        # A rep sees their leads OR the unowned ones of their pools (OR the few shared with
-        # them): each part's first rows are read in index order and merged instead of
-        # sorting all of them for every page (core.scope.visible_in_parts).
-        records = visible_in_parts(
-            Lead.objects.select_related(*self.list_select_related), self.request.user
-        )
-        if self.list_prefetch_related:
-            records = records.prefetch_related(*self.list_prefetch_related)
-        return records
+    list_in_parts = True
 
     def perform_record_create(self, *, data, custom_data):
         return services.lead_create(
