@@ -49,7 +49,7 @@ def test_bulk_action_asks_then_creates_and_reports_refusals(client, org):
     )
     assert ask.status_code == 200
     html = ask.content.decode()
-    assert 'id="bulk-activity-form"' in html
+    assert 'id="bulk-activity-form"' in html and 'id="bulk-activity-accounts"' in html
     assert "First Co" in html and "Hidden Co" not in html  # only what the rep sees
     assert not Activity.objects.exists()
     invalid = client.post(

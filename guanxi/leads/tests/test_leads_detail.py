@@ -159,7 +159,8 @@ def test_bulk_share_asks_for_the_target_then_shares_the_editable_ones(client, or
     page = client.post(BULK, {"action": "share", "pk": ids, "next": "/leads/"})
     assert page.status_code == 200
     html = page.content.decode()
-    assert 'id="lead-bulk-form"' in html and "共享0" in html and "北方" not in html
+    assert 'id="lead-bulk-form"' in html and 'id="lead-bulk-selection"' in html
+    assert "共享0" in html and "共享1" in html and "北方" not in html
     response = client.post(
         BULK,
         {"action": "share", "step": "apply", "pk": ids, "user": org.rep2.pk, "access": "read"},

@@ -184,29 +184,18 @@ def _next_url(request, default: str) -> str:
 
 
 def _share_leads(*, leads, form, actor) -> None:
-    from guanxi.core.services.records import record_share
-
-    for lead in leads:
-        record_share(
-            instance=lead,
-            actor=actor,
-            user=form.cleaned_data.get("user"),
-            department=form.cleaned_data.get("department"),
-            access=form.cleaned_data["access"],
-            expires_at=form.cleaned_data.get("expires_at"),
-        )
+    services.leads_share(
+        leads=leads,
+        actor=actor,
+        user=form.cleaned_data.get("user"),
+        department=form.cleaned_data.get("department"),
+        access=form.cleaned_data["access"],
+        expires_at=form.cleaned_data.get("expires_at"),
+    )
 
 
 def _tag_leads(*, leads, form, actor) -> None:
-    from guanxi.core.services.configuration import record_tags_set, tags_of
-
-    adding = list(form.cleaned_data["tags"])
-    for lead in leads:
-        current = list(tags_of(lead))
-        known = {tag.pk for tag in current}
-        record_tags_set(
-            record=lead, tags=current + [tag for tag in adding if tag.pk not in known], actor=actor
-        )
+    services.leads_tags_add(leads=leads, tags=form.cleaned_data["tags"], actor=actor)
 
 
 def _bulk_lead_action(key: str, title, form_class_name: str, apply: Callable, done) -> BulkAction:

@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -26,7 +25,7 @@ from rest_framework.response import Response
 
 from guanxi.core.api.base import ROLE_REFUSED, GuanxiAPIMixin
 from guanxi.core.api.registry import register_api_path, register_viewset
-from guanxi.core.models import Department, User
+from guanxi.core.models import User
 from guanxi.core.scope import can
 from guanxi.sales.models import (
     ForecastCategory,
@@ -40,8 +39,9 @@ from guanxi.sales.selectors.forecast import (
     forecast,
     forecast_subjects,
     parse_period,
+    visible_targets,
 )
-from guanxi.sales.services.forecast import forecast_adjust, target_reach, target_set
+from guanxi.sales.services.forecast import forecast_adjust, target_set
 
 
 def _subject(request) -> tuple[str, int | None]:
@@ -160,23 +160,6 @@ class SalesTargetFilter(django_filters.FilterSet):
     class Meta:
         model = SalesTarget
         fields = ["year", "month", "level", "metric", "department", "user"]
-
-
-def visible_targets(user: User):
-    """Targets of the subjects the user may pick in the forecast, or may set."""
-    subjects = forecast_subjects(user)
-    reach_company, reach_departments, reach_users = target_reach(user)
-    department_ids = [d.pk for d in subjects.departments]
-    user_ids = [u.pk for u in subjects.users]
-    visible = Q(level=TargetLevel.DEPARTMENT, department_id__in=department_ids)
-    visible |= Q(level=TargetLevel.USER, user_id__in=user_ids)
-    visible |= Q(
-        level=TargetLevel.DEPARTMENT, department__in=Department.objects.filter(reach_departments)
-    )
-    visible |= Q(level=TargetLevel.USER, user__in=User.objects.filter(reach_users))
-    if subjects.company or reach_company:
-        visible |= Q(level=TargetLevel.COMPANY)
-    return SalesTarget.objects.filter(visible)
 
 
 class SalesTargetViewSet(

@@ -207,7 +207,7 @@ class LinesPayload(VersionPayload):
 
 
 class ContactRoleSerializer(serializers.ModelSerializer):
-    contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all())
+    contact = VisibleRecordField(Contact)
     contact_name = serializers.CharField(source="contact.name", read_only=True)
     role = _picklist_field("contact_role")
     attitude = serializers.ChoiceField(choices=Attitude.choices, default=Attitude.NEUTRAL)
@@ -323,60 +323,35 @@ class OpportunityViewSet(OwnedRecordViewSet):
         return Response(self.get_serializer(record).data)
 
     # --- moving and closing --------------------------------------------------------------
+    def _transition(self, request, payload_class, service):
+        """Validate the body with `payload_class`, call `service` on the opportunity the
+        caller may change (the payload's fields, `version` among them, as its keywords) and
+        answer the opportunity."""
+        record = self.get_record("change")
+        payload = payload_class(data=request.data)
+        payload.is_valid(raise_exception=True)
+        service(opportunity=record, actor=request.user, **payload.validated_data)
+        return self._answer(record)
+
     @extend_schema(request=MovePayload, responses={200: OpportunitySerializer})
     @action(detail=True, methods=["post"])
     def move(self, request, pk=None):
-        record = self.get_record("change")
-        payload = MovePayload(data=request.data)
-        payload.is_valid(raise_exception=True)
-        services.opportunity_move(
-            opportunity=record,
-            actor=request.user,
-            stage=payload.validated_data["stage"],
-            version=payload.validated_data.get("version"),
-        )
-        return self._answer(record)
+        return self._transition(request, MovePayload, services.opportunity_move)
 
     @extend_schema(request=WinPayload, responses={200: OpportunitySerializer})
     @action(detail=True, methods=["post"])
     def win(self, request, pk=None):
-        record = self.get_record("change")
-        payload = WinPayload(data=request.data)
-        payload.is_valid(raise_exception=True)
-        services.opportunity_win(
-            opportunity=record,
-            actor=request.user,
-            note=payload.validated_data.get("note", ""),
-            version=payload.validated_data.get("version"),
-        )
-        return self._answer(record)
+        return self._transition(request, WinPayload, services.opportunity_win)
 
     @extend_schema(request=LosePayload, responses={200: OpportunitySerializer})
     @action(detail=True, methods=["post"])
     def lose(self, request, pk=None):
-        record = self.get_record("change")
-        payload = LosePayload(data=request.data)
-        payload.is_valid(raise_exception=True)
-        services.opportunity_lose(
-            opportunity=record,
-            actor=request.user,
-            reason=payload.validated_data["reason"],
-            winner=payload.validated_data.get("winner"),
-            note=payload.validated_data.get("note", ""),
-            version=payload.validated_data.get("version"),
-        )
-        return self._answer(record)
+        return self._transition(request, LosePayload, services.opportunity_lose)
 
     @extend_schema(request=VersionPayload, responses={200: OpportunitySerializer})
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
-        record = self.get_record("change")
-        payload = VersionPayload(data=request.data)
-        payload.is_valid(raise_exception=True)
-        services.opportunity_reopen(
-            opportunity=record, actor=request.user, version=payload.validated_data.get("version")
-        )
-        return self._answer(record)
+        return self._transition(request, VersionPayload, services.opportunity_reopen)
 
     # --- before creating ---------------------------------------------------------------------
     @extend_schema(
@@ -449,29 +424,18 @@ class OpportunityViewSet(OwnedRecordViewSet):
         detail=True, methods=["get", "post", "delete"], pagination_class=None, filter_backends=[]
     )
     def contacts(self, request, pk=None):
-        if request.method == "GET":
-            record = self.get_record("view")
-        else:
-            record = self.get_record("change")
-            if request.method == "POST":
-                payload = ContactRoleSerializer(data=request.data)
-                payload.is_valid(raise_exception=True)
-                contact = payload.validated_data["contact"]
-                if not Contact.objects.visible_to(request.user).filter(pk=contact.pk).exists():
-                    raise serializers.ValidationError({"contact": [_("Not found.")]})
-                services.opportunity_contact_set(
-                    opportunity=record, actor=request.user, **payload.validated_data
-                )
-            else:
-                payload = ContactRemovePayload(data=request.data)
-                payload.is_valid(raise_exception=True)
-                services.opportunity_contact_remove(
-                    opportunity=record,
-                    actor=request.user,
-                    contact_id=payload.validated_data["contact"],
-                )
-        entries = record.contact_roles.select_related("contact").order_by("-is_primary", "id")
-        return Response(ContactRoleSerializer(entries, many=True).data)
+        return self._entries(
+            request,
+            entry_class=ContactRoleSerializer,
+            remove_class=ContactRemovePayload,
+            add=services.opportunity_contact_set,
+            remove=lambda **kw: services.opportunity_contact_remove(
+                contact_id=kw.pop("contact"), **kw
+            ),
+            entries=lambda record: record.contact_roles.select_related("contact").order_by(
+                "-is_primary", "id"
+            ),
+        )
 
     @extend_schema(
         methods=["GET"], request=None, responses={200: CompetitorEntrySerializer(many=True)}
@@ -490,26 +454,34 @@ class OpportunityViewSet(OwnedRecordViewSet):
         detail=True, methods=["get", "post", "delete"], pagination_class=None, filter_backends=[]
     )
     def competitors(self, request, pk=None):
+        return self._entries(
+            request,
+            entry_class=CompetitorEntrySerializer,
+            remove_class=CompetitorRemovePayload,
+            add=services.opportunity_competitor_set,
+            remove=lambda **kw: services.opportunity_competitor_remove(
+                competitor_id=kw.pop("competitor"), **kw
+            ),
+            entries=lambda record: record.competitor_entries.select_related("competitor").order_by(
+                "id"
+            ),
+        )
+
+    def _entries(self, request, *, entry_class, remove_class, add, remove, entries):
+        """The deal's contacts or competitors: GET lists them, POST adds (or changes) one
+        through `add`, DELETE takes one off through `remove`; every method answers the list."""
         if request.method == "GET":
             record = self.get_record("view")
         else:
             record = self.get_record("change")
-            if request.method == "POST":
-                payload = CompetitorEntrySerializer(data=request.data)
-                payload.is_valid(raise_exception=True)
-                services.opportunity_competitor_set(
-                    opportunity=record, actor=request.user, **payload.validated_data
-                )
-            else:
-                payload = CompetitorRemovePayload(data=request.data)
-                payload.is_valid(raise_exception=True)
-                services.opportunity_competitor_remove(
-                    opportunity=record,
-                    actor=request.user,
-                    competitor_id=payload.validated_data["competitor"],
-                )
-        entries = record.competitor_entries.select_related("competitor").order_by("id")
-        return Response(CompetitorEntrySerializer(entries, many=True).data)
+            payload = (entry_class if request.method == "POST" else remove_class)(
+                data=request.data, context=self.get_serializer_context()
+            )
+            payload.is_valid(raise_exception=True)
+            (add if request.method == "POST" else remove)(
+                opportunity=record, actor=request.user, **payload.validated_data
+            )
+        return Response(entry_class(entries(record), many=True).data)
 
     @extend_schema(methods=["GET"], request=None, responses={200: SplitSerializer(many=True)})
     @extend_schema(

@@ -273,7 +273,7 @@ def by_source(won: QuerySet) -> list[Slice]:
     return _option_slices(won, "source")
 
 
-def by_rep(qs: QuerySet, period: Period, status: str) -> list[Slice]:
+def by_rep(qs: QuerySet, period: Period, status: str, whose: dict | None = None) -> list[Slice]:
     rows = _group(qs, "owner_id", "owner__display_name", "owner__username")
     return _with_shares(
         [
@@ -282,21 +282,21 @@ def by_rep(qs: QuerySet, period: Period, status: str) -> list[Slice]:
                 row["owner__display_name"] or row["owner__username"] or _("(nobody)"),
                 row["count"],
                 money(row["amount"]),
-                url=_drill(period, status, owner=row["owner_id"]),
+                url=_drill(period, status, **{**(whose or {}), "owner": row["owner_id"]}),
             )
             for row in rows
         ]
     )
 
 
-def lost_by_reason(lost: QuerySet, period: Period) -> list[Slice]:
+def lost_by_reason(lost: QuerySet, period: Period, whose: dict | None = None) -> list[Slice]:
     slices = _option_slices(lost, "lost_reason")
     for item in slices:
-        item.url = _drill(period, "lost", lost_reason=item.key)
+        item.url = _drill(period, "lost", lost_reason=item.key, **(whose or {}))
     return slices
 
 
-def lost_by_competitor(lost: QuerySet, period: Period) -> list[Slice]:
+def lost_by_competitor(lost: QuerySet, period: Period, whose: dict | None = None) -> list[Slice]:
     return _with_shares(
         [
             Slice(
@@ -304,7 +304,7 @@ def lost_by_competitor(lost: QuerySet, period: Period) -> list[Slice]:
                 row["winner__name"] or _("(no competitor named)"),
                 row["count"],
                 money(row["amount"]),
-                url=_drill(period, "lost", winner=row["winner_id"]),
+                url=_drill(period, "lost", winner=row["winner_id"], **(whose or {})),
             )
             for row in _group(lost, "winner_id", "winner__name")
         ]
@@ -349,8 +349,11 @@ def lost_by_stage(lost: QuerySet) -> list[Slice]:
     return slices
 
 
-def monthly_trend(opportunities: QuerySet, end: datetime.date, months: int = 12) -> list[dict]:
-    """Won and lost per month for the `months` months up to the one holding `end`."""
+def monthly_trend(
+    opportunities: QuerySet, end: datetime.date, months: int = 12, whose: dict | None = None
+) -> list[dict]:
+    """Won and lost per month for the `months` months up to the one holding `end`; `whose`
+    (owner / department) narrows the drill-down links like the page."""
     first = period_of(end, "month").shifted(-(months - 1))
     window = Period("trend", "month", first.year, first.months)
     start = window.start
@@ -387,7 +390,7 @@ def monthly_trend(opportunities: QuerySet, end: datetime.date, months: int = 12)
                 "win_rate": (Decimal(won) * 100 / (won + lost)).quantize(ONE_DECIMAL, ROUND_HALF_UP)
                 if won + lost
                 else None,
-                "url": _drill(period, "lost"),
+                "url": _drill(period, "lost", **(whose or {})),
             }
         )
     return result
@@ -452,6 +455,8 @@ def sales_analysis(
     lost = opportunities.filter(_lost(period))
     owner = subject if level == TargetLevel.USER else None
     department = subject if level == TargetLevel.DEPARTMENT else None
+    # The drill-down links open the list narrowed to the same person or department.
+    whose = {"owner": owner, "department": department}
     return Analysis(
         period=period,
         current=current,
@@ -461,18 +466,18 @@ def sales_analysis(
             "product": by_product(won),
             "region": by_region(won),
             "industry": by_industry(won),
-            "rep": by_rep(won, period, "won"),
+            "rep": by_rep(won, period, "won", whose),
             "source": by_source(won),
         },
         lost={
-            "reason": lost_by_reason(lost, period),
-            "competitor": lost_by_competitor(lost, period),
+            "reason": lost_by_reason(lost, period, whose),
+            "competitor": lost_by_competitor(lost, period, whose),
             "stage": lost_by_stage(lost),
-            "rep": by_rep(lost, period, "lost"),
+            "rep": by_rep(lost, period, "lost", whose),
         },
-        trend=monthly_trend(opportunities, period.end),
+        trend=monthly_trend(opportunities, period.end, whose=whose),
         urls={
-            "won": _drill(period, "won", owner=owner, department=department),
-            "lost": _drill(period, "lost", owner=owner, department=department),
+            "won": _drill(period, "won", **whose),
+            "lost": _drill(period, "lost", **whose),
         },
     )

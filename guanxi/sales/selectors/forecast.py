@@ -61,6 +61,7 @@ from django.utils.translation import gettext as _
 
 from guanxi.core.models import DataScope, Department, User
 from guanxi.core.scope import (
+    can,
     is_administrator,
     scope_for,
     subordinate_ids,
@@ -771,3 +772,53 @@ def forecast_vs_actual(
             }
         )
     return result
+
+
+# --- who may set which targets ----------------------------------------------------------------
+def can_manage_targets(user: User) -> bool:
+    """Administrators, and sales managers: roles that may change targets with a department
+    subtree or wider data scope."""
+    if not user.is_authenticated:
+        return False
+    if is_administrator(user):
+        return True
+    return can(user, SalesTarget, "change") and scope_for(user, SalesTarget, "change") in (
+        DataScope.SUBTREE,
+        DataScope.ALL,
+    )
+
+
+def target_reach(actor: User) -> tuple[bool, Q, Q]:
+    """(company?, departments filter, users filter) the actor may set targets for:
+    everything for administrators and all-scope managers; otherwise the departments they
+    manage (with everything below) and the people below them."""
+    if not can_manage_targets(actor):
+        return False, Q(pk__in=[]), Q(pk__in=[])
+    if is_administrator(actor) or scope_for(actor, SalesTarget, "change") == DataScope.ALL:
+        return True, Q(), Q()
+    paths = list(Department.objects.filter(manager_id=actor.pk).values_list("path", flat=True))
+    departments = Q(pk__in=[])
+    for path in paths:
+        departments |= Q(path__startswith=path)
+    return False, departments, Q(pk__in=sorted(subordinate_ids(actor)))
+
+
+def targets_in_reach_q(actor: User) -> Q:
+    """The targets the actor may set (see `target_reach`)."""
+    company, departments, users = target_reach(actor)
+    reach = Q(level=TargetLevel.DEPARTMENT, department__in=Department.objects.filter(departments))
+    reach |= Q(level=TargetLevel.USER, user__in=User.objects.filter(users))
+    if company:
+        reach |= Q(level=TargetLevel.COMPANY)
+    return reach
+
+
+def visible_targets(user: User):
+    """Targets of the subjects the user may pick in the forecast, or may set."""
+    subjects = forecast_subjects(user)
+    department_ids = [department.pk for department in subjects.departments]
+    visible = Q(level=TargetLevel.DEPARTMENT, department_id__in=department_ids)
+    visible |= Q(level=TargetLevel.USER, user_id__in=[u.pk for u in subjects.users])
+    if subjects.company:
+        visible |= Q(level=TargetLevel.COMPANY)
+    return SalesTarget.objects.filter(visible | targets_in_reach_q(user))

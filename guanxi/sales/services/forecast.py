@@ -9,13 +9,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.core.exceptions import ActionNotAllowed
-from guanxi.core.models import ChangeAction, DataScope, Department, User
-from guanxi.core.scope import can, is_administrator, scope_for, subordinate_ids
+from guanxi.core.models import ChangeAction, Department, User
+from guanxi.core.scope import is_administrator, subordinate_ids
 from guanxi.core.services.records import audit_record, snapshot
 from guanxi.sales.models import (
     ForecastAdjustment,
@@ -29,6 +28,7 @@ from guanxi.sales.models import (
 from guanxi.sales.selectors.forecast import (
     FIGURES,
     base_opportunities,
+    can_manage_targets,
     company_figures,
     department_figures,
     latest_adjustments,
@@ -37,7 +37,9 @@ from guanxi.sales.selectors.forecast import (
     period_of,
     person_figures,
     roll_up,
+    target_reach,
     targets_by_subject,
+    targets_in_reach_q,
 )
 
 
@@ -101,34 +103,6 @@ def forecast_adjust(
 
 
 # --- targets ---------------------------------------------------------------------------------
-def can_manage_targets(user: User) -> bool:
-    """Administrators, and sales managers: roles that may change targets with a department
-    subtree or wider data scope."""
-    if not user.is_authenticated:
-        return False
-    if is_administrator(user):
-        return True
-    return can(user, SalesTarget, "change") and scope_for(user, SalesTarget, "change") in (
-        DataScope.SUBTREE,
-        DataScope.ALL,
-    )
-
-
-def target_reach(actor: User) -> tuple[bool, Q, Q]:
-    """(company?, departments filter, users filter) the actor may set targets for:
-    everything for administrators and all-scope managers; otherwise the departments they
-    manage (with everything below) and the people below them."""
-    if not can_manage_targets(actor):
-        return False, Q(pk__in=[]), Q(pk__in=[])
-    if is_administrator(actor) or scope_for(actor, SalesTarget, "change") == DataScope.ALL:
-        return True, Q(), Q()
-    paths = list(Department.objects.filter(manager_id=actor.pk).values_list("path", flat=True))
-    departments = Q(pk__in=[])
-    for path in paths:
-        departments |= Q(path__startswith=path)
-    return False, departments, Q(pk__in=sorted(subordinate_ids(actor)))
-
-
 def _check_reach(actor: User, level: str, department, user) -> None:
     company, departments, users = target_reach(actor)
     allowed = (
@@ -216,14 +190,9 @@ def target_copy_year(
 ) -> int:
     """Copy last year's targets the actor may set into a year, leaving the targets that
     year already has; answers how many were copied."""
-    company, departments, users = target_reach(actor)
     if not can_manage_targets(actor):
         raise ActionNotAllowed(_("You cannot set targets."))
-    reach = Q(level=TargetLevel.DEPARTMENT, department__in=Department.objects.filter(departments))
-    reach |= Q(level=TargetLevel.USER, user__in=User.objects.filter(users))
-    if company:
-        reach |= Q(level=TargetLevel.COMPANY)
-    source = SalesTarget.objects.filter(reach, year=from_year)
+    source = SalesTarget.objects.filter(targets_in_reach_q(actor), year=from_year)
     if metric:
         source = source.filter(metric=metric)
     taken = {

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from guanxi.core.models import PicklistOption
+from guanxi.core.models import ChangeAction, ChangeRecord, PicklistOption
 from guanxi.customers.models import Account
 from guanxi.sales.models import Competitor, Opportunity, OpportunityLine, Pipeline, Product
 from guanxi.sales.selectors.analysis import sales_analysis
@@ -154,6 +154,11 @@ def test_analysis_stays_inside_the_scope(fixture):
         viewer=org.admin, period=parse_period("2026-Q3"), level="department", subject=org.north.pk
     )
     assert (north.current.won_amount, north.current.lost_amount) == (D("25000"), D("70000"))
+    # Its drill-down links open the list narrowed to the same department.
+    department = f"department={org.north.pk}"
+    links = [s.url for s in north.lost["reason"] + north.lost["competitor"] + north.lost["rep"]]
+    links += [row["url"] for row in north.trend] + list(north.urls.values())
+    assert links and all(department in link for link in links), links
 
 
 def test_page_and_drill_down(client, fixture):
@@ -197,6 +202,9 @@ def test_excel_export_has_a_sheet_per_table(client, fixture):
     # North's deals (K, I) are outside the manager's scope.
     reps = [row[0] for row in book["Lost by rep"].iter_rows(min_row=2, values_only=True)]
     assert reps == ["rep2"]
+    logged = ChangeRecord.objects.get(action=ChangeAction.EXPORT, actor=fixture.manager)
+    assert logged.content_type.model == "opportunity" and logged.object_id == 0
+    assert "Exported 3 records" in logged.message and "2026-Q3" in logged.message
     client.force_login(fixture.rep1)  # a sales rep's role does not export
     assert client.get(reverse("sales:analysis_export")).status_code == 403
 

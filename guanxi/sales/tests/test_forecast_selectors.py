@@ -169,39 +169,21 @@ def test_company_total_and_department_rows(fixture):
 
 def test_latest_adjustment_overrides_and_rolls_up(fixture):
     org = fixture
-    forecast_adjust(
-        actor=org.manager,
-        user=org.rep2,
-        period="2026-Q3",
-        category="commit",
-        amount="10000",
-        reason="first call",
-    )
-    forecast_adjust(
-        actor=org.manager,
-        user=org.rep2,
-        period="2026-Q3",
-        category="commit",
-        amount="15000",
-        reason="PO promised",
-    )
-    forecast_adjust(
-        actor=org.manager,
-        user=org.rep1,
-        period="2026-Q3",
-        category="best_case",
-        amount="100000",
-        reason="E slips",
-    )
-    # Another period's adjustment changes nothing here.
-    forecast_adjust(
-        actor=org.manager,
-        user=org.rep2,
-        period="2026-Q4",
-        category="commit",
-        amount="999",
-        reason="later",
-    )
+    for user, period, category, amount, reason in (
+        (org.rep2, "2026-Q3", "commit", "10000", "first call"),
+        (org.rep2, "2026-Q3", "commit", "15000", "PO promised"),
+        (org.rep1, "2026-Q3", "best_case", "100000", "E slips"),
+        # Another period's adjustment changes nothing here.
+        (org.rep2, "2026-Q4", "commit", "999", "later"),
+    ):
+        forecast_adjust(
+            actor=org.manager,
+            user=user,
+            period=period,
+            category=category,
+            amount=amount,
+            reason=reason,
+        )
 
     rep2 = forecast(viewer=org.manager, period="2026-Q3", level="user", subject=org.rep2.pk).total
     assert rep2.commit == D("0") and rep2.commit_adjusted == D("15000")

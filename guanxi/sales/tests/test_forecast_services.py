@@ -42,33 +42,10 @@ def test_only_people_below_may_be_adjusted_and_it_is_audited(org):
             forecast_adjust(
                 actor=actor, user=user, period="2026-Q3", category="commit", amount="1", reason="x"
             )
-    with pytest.raises(ValidationError):
-        forecast_adjust(
-            actor=org.manager,
-            user=org.rep1,
-            period="2026-Q3",
-            category="commit",
-            amount="1",
-            reason=" ",
-        )
-    with pytest.raises(ValidationError):
-        forecast_adjust(
-            actor=org.manager,
-            user=org.rep1,
-            period="2026-Q3",
-            category="pipeline",
-            amount="1",
-            reason="x",
-        )
-    with pytest.raises(ValidationError):
-        forecast_adjust(
-            actor=org.manager,
-            user=org.rep1,
-            period="2026-Q3",
-            category="commit",
-            amount="-1",
-            reason="x",
-        )
+    for wrong in ({"reason": " "}, {"category": "pipeline"}, {"amount": "-1"}):
+        fields = {"period": "2026-Q3", "category": "commit", "amount": "1", "reason": "x"}
+        with pytest.raises(ValidationError):
+            forecast_adjust(actor=org.manager, user=org.rep1, **{**fields, **wrong})
     assert ForecastAdjustment.objects.count() == 1
 
 

@@ -166,3 +166,22 @@ def test_scope_filters_and_query_count(org, django_assert_max_num_queries):
     assert [row["id"] for row in response.json()["results"]] == [deal.pk]
     read_only = _client(org.read_only)
     assert read_only.post(f"{URL}{deal.pk}/win/", {}, format="json").status_code == 403
+
+
+def test_contacts_of_the_deal_only_visible_ones_and_removal(org):
+    deal = make_opportunity(owner=org.rep1, label="联系人", actor=org.rep1)
+    mine = contact_create(actor=org.rep1, data={"name": "周经理"}, account=deal.account)
+    # The account's contact too, but owned in another department: rep1 may not pick it.
+    hidden = contact_create(actor=org.rep3, data={"name": "北方联系人"}, account=deal.account)
+    client = _client(org.rep1)
+    response = client.post(f"{URL}{deal.pk}/contacts/", {"contact": hidden.pk}, format="json")
+    assert response.status_code == 400
+    assert "does not exist" in response.json()["errors"]["contact"][0]
+    assert not deal.contact_roles.exists()
+    response = client.post(f"{URL}{deal.pk}/contacts/", {"contact": mine.pk}, format="json")
+    assert response.status_code == 200
+    assert [row["contact"] for row in response.json()] == [mine.pk]
+    assert client.get(f"{URL}{deal.pk}/contacts/").json()[0]["contact_name"] == "周经理"
+    response = client.delete(f"{URL}{deal.pk}/contacts/", {"contact": mine.pk}, format="json")
+    assert response.status_code == 200 and response.json() == []
+    assert not deal.contact_roles.exists()

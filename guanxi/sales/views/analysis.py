@@ -107,9 +107,12 @@ def analysis_view(request):
 
 @login_required
 def analysis_export_view(request):
-    """The analysis as an Excel workbook: one sheet per table."""
+    """The analysis as an Excel workbook: one sheet per table; the export is logged."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+
+    from guanxi.core.imports.services import audit_export
+    from guanxi.sales.views.forecast import _who
 
     if not can(request.user, Opportunity, "export"):
         raise PermissionDenied(_("Your role does not allow exporting."))
@@ -176,6 +179,13 @@ def analysis_export_view(request):
     response = HttpResponse(
         buffer.getvalue(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    audit_export(
+        model=Opportunity,
+        actor=request.user,
+        count=result.current.won_count + result.current.lost_count,
+        filters=f"period={result.period.key}, who={_who(_level, _subject)}",
+        fmt="xlsx, sales analysis",
     )
     filename = f"sales-analysis-{result.period.key}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -297,15 +297,24 @@ def _split_initial(opportunity: Opportunity) -> list[dict[str, Any]]:
 
 class OpportunityDetailView(generic.RecordDetailView):
     def get_record(self, pk):
-        record = super().get_record(pk)
-        return (
-            Opportunity.objects.select_related(
-                "account", "pipeline", "stage", "owner", "source", "lost_reason", "winner", "lead"
+        """The visible record with what the page shows of it, in one query; else 404."""
+        try:
+            return (
+                Opportunity.objects.visible_to(self.request.user)
+                .select_related(
+                    "account",
+                    "pipeline",
+                    "stage",
+                    "owner",
+                    "source",
+                    "lost_reason",
+                    "winner",
+                    "lead",
+                )
+                .get(pk=pk)
             )
-            .filter(pk=record.pk)
-            .first()
-            or record
-        )
+        except (Opportunity.DoesNotExist, ValueError, TypeError):
+            raise Http404 from None
 
     def detail_context(self, record, **extra: Any) -> dict[str, Any]:
         # An editor that failed to save comes back as typed, with its problems.
