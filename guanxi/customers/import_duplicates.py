@@ -20,6 +20,7 @@ from guanxi.core.imports.resources import (
     ImportContext,
     ImportRow,
     ModelResource,
+    PendingRecord,
     register_resource,
 )
 from guanxi.customers import matching
@@ -50,27 +51,58 @@ def _row_keys(row: ImportRow) -> set[str]:
     )
 
 
+def _with_keys(described: dict[str, Any]) -> dict[str, Any]:
+    # A candidate may be compared with many rows: its keys are worked out once, when first
+    # compared (most candidates of a batch never are).
+    if "phone_keys" not in described:
+        described["phone_keys"] = matching.phone_keys(described["phones"])
+    if "email_keys" not in described:
+        described["email_keys"] = matching.email_keys(described["emails"])
+    return described
+
+
 def _describe_account(account: Account) -> dict[str, Any]:
     # The same description the duplicate check uses everywhere, plus what matching returns.
-    return {**describe_account(account), "pk": account.pk, "record": account}
+    described = {**describe_account(account), "pk": account.pk, "record": account}
+    digits = account.phone_digits  # the stored phone_digits(phone): no parsing again
+    described["phone_keys"] = {digits} if len(digits) >= matching.MIN_PHONE_KEY_DIGITS else set()
+    return described
+
+
+# What describing a candidate and skipping or updating it need (an update reloads the rest).
+CANDIDATE_FIELDS = (
+    "id",
+    "name",
+    "kind",
+    "phone",
+    "phone_digits",
+    "email",
+    "owner_id",
+    "department_id",
+)
 
 
 class _Pool:
     """The candidate accounts of one batch, by blocking key."""
 
     def __init__(self) -> None:
-        self.by_key: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
+        self.by_key: dict[str, dict[Any, dict[str, Any]]] = defaultdict(dict)
 
     def add(self, account: Account, keys: Iterable[str] | None = None) -> None:
         described = _describe_account(account)
         for key in keys if keys is not None else record_keys(account):
             self.by_key[key[:80]][account.pk] = described
 
+    def add_pending(self, pending: PendingRecord) -> None:
+        described = {**_describe_row(pending.row), "record": pending}
+        for key in _row_keys(pending.row):
+            self.by_key[key[:80]][("pending", pending.row.line)] = described
+
     def candidates(self, keys: Iterable[str]) -> list[dict[str, Any]]:
-        found: dict[int, dict[str, Any]] = {}
+        found: dict[Any, dict[str, Any]] = {}
         for key in keys:
             found.update(self.by_key.get(key[:80], {}))
-        return list(found.values())
+        return [_with_keys(described) for described in found.values()]
 
 
 class DuplicateMatchingResource(ModelResource):
@@ -108,7 +140,11 @@ class DuplicateMatchingResource(ModelResource):
             keys_of[object_id].append(key)
         if not keys_of:
             return
-        visible = self.model.objects.visible_to(context.user).filter(pk__in=list(keys_of))
+        visible = (
+            self.model.objects.visible_to(context.user)
+            .filter(pk__in=list(keys_of))
+            .only(*CANDIDATE_FIELDS)
+        )
         for account in visible:
             pool.add(account, keys_of[account.pk])
         context.editable_ids.update(
@@ -133,6 +169,15 @@ class DuplicateMatchingResource(ModelResource):
     def remember(self, record, context: ImportContext) -> None:
         super().remember(record, context)
         self._pool(context).add(record)
+
+    def remember_pending(self, pending: PendingRecord, context: ImportContext) -> None:
+        super().remember_pending(pending, context)
+        self._pool(context).add_pending(pending)
+
+    def update(self, *, instance, data, custom_data, actor):
+        if instance.get_deferred_fields():  # a candidate read with CANDIDATE_FIELDS only
+            instance.refresh_from_db()
+        return super().update(instance=instance, data=data, custom_data=custom_data, actor=actor)
 
 
 register_resource(DuplicateMatchingResource.wrapping(account_resource))

@@ -534,8 +534,9 @@ def match_candidates(
     """The records in others that look like duplicates of candidate, best first.
 
     Records are objects or mappings with ``name``, ``phones`` and ``emails`` (a string, a
-    list of strings, or of objects with ``number`` / ``email``). A record matches when it
-    shares a phone number or an e-mail address (score 100) or its name is at least
+    list of strings, or of objects with ``number`` / ``email``); a record compared many
+    times may carry its ``phone_keys`` / ``email_keys`` sets, worked out once. A record
+    matches when it shares a phone number or an e-mail address (score 100) or its name is at least
     ``threshold`` similar. The candidate itself (same object, or same type and pk) is skipped.
     """
     name = _attribute(candidate, "name") or ""
@@ -547,14 +548,20 @@ def match_candidates(
         if _same_record(candidate, other):
             continue
         reasons: list[MatchReason] = []
-        reasons.extend(
-            MatchReason("phone", digits, 100.0)
-            for digits in sorted(phones & phone_keys(_attribute(other, "phones")))
-        )
-        reasons.extend(
-            MatchReason("email", address, 100.0)
-            for address in sorted(emails & email_keys(_attribute(other, "emails")))
-        )
+        if phones:
+            other_phones = _attribute(other, "phone_keys")
+            if other_phones is None:
+                other_phones = phone_keys(_attribute(other, "phones"))
+            reasons.extend(
+                MatchReason("phone", digits, 100.0) for digits in sorted(phones & other_phones)
+            )
+        if emails:
+            other_emails = _attribute(other, "email_keys")
+            if other_emails is None:
+                other_emails = email_keys(_attribute(other, "emails"))
+            reasons.extend(
+                MatchReason("email", address, 100.0) for address in sorted(emails & other_emails)
+            )
         other_prepared = prepare_name(_attribute(other, "name") or "", kind)
         score = _similarity(prepared, other_prepared)
         if score >= threshold:

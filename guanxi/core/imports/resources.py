@@ -94,6 +94,17 @@ class ImportRow:
     context: ImportContext | None = None
 
 
+class PendingRecord:
+    """A row waiting for its batch's bulk write. A later row of the batch that duplicates it
+    is settled once the write has given it a record (None if the write refused it)."""
+
+    __slots__ = ("row", "record")
+
+    def __init__(self, row: ImportRow):
+        self.row = row
+        self.record: models.Model | None = None
+
+
 @dataclass
 class ImportContext:
     """Per-run caches, so converting and de-duplicating a row costs no query of its own."""
@@ -107,7 +118,7 @@ class ImportContext:
     # field key -> {casefolded value or label (English and Chinese): stored value}
     choices: dict[str, dict[str, Any]] = field(default_factory=dict)
     # (key name, normalised value) -> existing record, refreshed per batch, grown by creates.
-    known: dict[tuple[str, str], models.Model] = field(default_factory=dict)
+    known: dict[tuple[str, str], models.Model | PendingRecord] = field(default_factory=dict)
     editable_ids: set[int] = field(default_factory=set)
 
 
@@ -441,6 +452,19 @@ class ModelResource:
         for key in self._record_keys(record):
             context.known.setdefault(key, record)
         context.editable_ids.add(record.pk)
+
+    def remember_pending(self, pending: PendingRecord, context: ImportContext) -> None:
+        """A row about to be created in bulk is a duplicate candidate for the rows after it."""
+        for key in self.duplicate_values(pending.row):
+            context.known.setdefault(key, pending)
+
+    def settle_pending(self, pending: PendingRecord, context: ImportContext) -> None:
+        """The bulk write is done: the row's keys now lead to its record, or to nothing."""
+        for key in self.duplicate_values(pending.row):
+            if context.known.get(key) is pending:
+                del context.known[key]
+        if pending.record is not None:
+            self.remember(pending.record, context)
 
     # --- writes ------------------------------------------------------------------------------
     def create(self, *, data: dict, custom_data: dict, actor: User) -> models.Model:

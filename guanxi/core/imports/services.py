@@ -33,7 +33,13 @@ from django.utils.translation import gettext as _
 
 from guanxi.core.exceptions import ActionNotAllowed, VersionConflict
 from guanxi.core.imports.parsing import data_rows, read_table
-from guanxi.core.imports.resources import ImportContext, ImportRow, ModelResource, get_resource
+from guanxi.core.imports.resources import (
+    ImportContext,
+    ImportRow,
+    ModelResource,
+    PendingRecord,
+    get_resource,
+)
 from guanxi.core.models import (
     ChangeAction,
     ChangeRecord,
@@ -218,7 +224,11 @@ def process_rows(
     batch: Sequence[tuple[int, list[str]]],
 ) -> BatchOutcome:
     """Validate and save one batch through the resource's services. Must run inside a
-    transaction; every row's write is its own savepoint (the services are atomic)."""
+    transaction; every row's write is its own savepoint (the services are atomic).
+
+    Where the resource writes in bulk, the batch's new records are created in one write at
+    the end; a row duplicating one of them waits for that write, then is skipped or updates
+    the new record as the policy says."""
     outcome = BatchOutcome()
     rows = []
     for line, values in batch:
@@ -228,44 +238,10 @@ def process_rows(
     if policy != DuplicatePolicy.CREATE:
         resource.prefetch_duplicates([row for row in rows if not row.errors], context)
     actor = context.user
-    pending: list[ImportRow] = []  # rows to create in one bulk write
-    pending_keys: set[tuple[str, str]] = set()
+    pending: list[PendingRecord] = []  # rows to create in one bulk write
+    waiting: list[tuple[ImportRow, PendingRecord]] = []  # their duplicates
 
-    def flush() -> None:
-        if not pending:
-            return
-        results = resource.bulk_create(
-            items=[(row.data, row.custom_data) for row in pending], actor=actor
-        )
-        for row, result in zip(pending, results, strict=True):
-            if isinstance(result, Exception):
-                outcome.failed += 1
-                outcome.problems.extend(_problems(row.line, row.values, result))
-            else:
-                resource.remember(result, context)
-                outcome.created += 1
-                outcome.handled.append((row.line, result.pk, "created"))
-        pending.clear()
-        pending_keys.clear()
-
-    for row in rows:
-        if resource.supports_bulk_create and not row.errors:
-            keys = set(resource.duplicate_values(row))
-            if keys & pending_keys:
-                flush()  # an earlier row of this batch is its duplicate: create it first
-            if policy == DuplicatePolicy.CREATE or resource.duplicate_finder(row) is None:
-                pending.append(row)
-                pending_keys.update(keys)
-                continue
-        if row.errors:
-            outcome.failed += 1
-            outcome.problems.extend(
-                RowProblem(row.line, name, reason, row.values) for name, reason in row.errors
-            )
-            continue
-        existing = None
-        if policy != DuplicatePolicy.CREATE:
-            existing = resource.duplicate_finder(row)
+    def write(row: ImportRow, existing) -> None:
         try:
             if existing is not None and policy == DuplicatePolicy.SKIP:
                 outcome.skipped += 1
@@ -289,7 +265,39 @@ def process_rows(
         except ROW_FAILURES as error:
             outcome.failed += 1
             outcome.problems.extend(_problems(row.line, row.values, error))
-    flush()
+
+    for row in rows:
+        if row.errors:
+            outcome.failed += 1
+            outcome.problems.extend(
+                RowProblem(row.line, name, reason, row.values) for name, reason in row.errors
+            )
+            continue
+        existing = None if policy == DuplicatePolicy.CREATE else resource.duplicate_finder(row)
+        if isinstance(existing, PendingRecord):
+            waiting.append((row, existing))
+        elif existing is None and resource.supports_bulk_create:
+            pending.append(PendingRecord(row))
+            if policy != DuplicatePolicy.CREATE:
+                resource.remember_pending(pending[-1], context)
+        else:
+            write(row, existing)
+    if pending:
+        results = resource.bulk_create(
+            items=[(item.row.data, item.row.custom_data) for item in pending], actor=actor
+        )
+        for item, result in zip(pending, results, strict=True):
+            if isinstance(result, Exception):
+                outcome.failed += 1
+                outcome.problems.extend(_problems(item.row.line, item.row.values, result))
+            else:
+                item.record = result
+                outcome.created += 1
+                outcome.handled.append((item.row.line, result.pk, "created"))
+            resource.settle_pending(item, context)
+    for row, duplicate_of in waiting:
+        # The row it duplicates was refused: this one stands on its own.
+        write(row, duplicate_of.record)
     return outcome
 
 

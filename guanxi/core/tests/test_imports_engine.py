@@ -277,6 +277,65 @@ def test_duplicates_inside_the_file_are_caught_too(org, django_capture_on_commit
     assert (job.created_count, job.skipped_count) == (1, 1)
 
 
+def test_a_near_duplicate_inside_the_batch_is_caught_like_one_in_the_database(
+    org, django_capture_on_commit_callbacks
+):
+    """The batch's new accounts are written together at its end; a later row resembling
+    one of them (similar name, same e-mail) waits for that write and is then skipped."""
+    text = (
+        HEADER
+        + "北京明达贸易有限公司,13800138000,,,,\n"
+        + "明达贸易,,,,,\n"
+        + "中兴通讯,,info@zte.cn,,,\n"
+        + "中兴,,INFO@zte.cn,,,\n"
+    )
+    job = run(upload(org.manager, csv_file(text)), org.manager, django_capture_on_commit_callbacks)
+    assert (job.created_count, job.skipped_count) == (2, 2)
+    created = {row.line: row.object_id for row in ImportedRow.objects.filter(job=job)}
+    assert created[3] == created[2] and created[5] == created[4]
+    assert Account.objects.filter(pk=created[2], name="北京明达贸易有限公司").exists()
+
+
+def test_update_of_a_duplicate_inside_the_batch_changes_the_new_record(
+    org, django_capture_on_commit_callbacks
+):
+    text = HEADER + "华为,13800138000,,,,\n" + "华为,13800138000,new@huawei.com,金融,,\n"
+    job = run(
+        upload(org.manager, csv_file(text), policy="update"),
+        org.manager,
+        django_capture_on_commit_callbacks,
+    )
+    assert (job.created_count, job.updated_count) == (1, 1)
+    account = Account.objects.get(name="华为")
+    assert (account.email, account.version) == ("new@huawei.com", 2)
+    assert account.industry == PicklistOption.objects.get(value="finance")
+
+
+def test_a_duplicate_of_a_refused_row_is_created_on_its_own(
+    org, django_capture_on_commit_callbacks
+):
+    """The second row waits for the first; the write refuses the first, so the second is
+    no longer a duplicate and is created by itself."""
+    text = HEADER + "华为,13800138000,,,,\n" + "华为,13800138000,,,,\n"
+    with pytest.MonkeyPatch.context() as patch:
+        from guanxi.customers import services as account_services
+
+        real = account_services.record_bulk_create
+
+        def refuse_first(*, model, items, actor):
+            results = real(model=model, items=items[1:], actor=actor)
+            return [ValidationError({"name": "refused"}), *results]
+
+        patch.setattr(account_services, "record_bulk_create", refuse_first)
+        job = run(
+            upload(org.manager, csv_file(text)), org.manager, django_capture_on_commit_callbacks
+        )
+    assert (job.created_count, job.failed_count) == (1, 1)
+    error = ImportRowError.objects.get(job=job)
+    assert (error.line, error.field) == (2, "name")
+    assert Account.objects.filter(name="华为").count() == 1
+
+
 def test_duplicates_are_only_looked_for_in_the_users_scope(org, django_capture_on_commit_callbacks):
     make(org.rep3, "北方客户")  # north: outside the manager's subtree
     job = run(
@@ -402,8 +461,12 @@ def test_the_engine_adds_no_queries_per_row_beyond_the_service_writes(org, setti
     per_row = len(single)
 
     rows = 50
+    # Names far apart, so none is a near-duplicate of another (客户1 and 客户10 would be).
+    names = [
+        "".join(chr(0x4E00 + (i * 389 + k * 7919) % 20000) for k in range(4)) for i in range(rows)
+    ]
     text = HEADER + "".join(
-        f"客户{i},1380000{i:04d},c{i}@x.cn,信息技术,rep1,\n" for i in range(rows)
+        f"{names[i]},1380000{i:04d},c{i}@x.cn,信息技术,rep1,\n" for i in range(rows)
     )
     job = upload(org.manager, csv_file(text))
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.QUEUED)
