@@ -9,8 +9,8 @@ import os
 import sys
 
 SCENARIOS_HELP = (
-    "all, or a comma-separated list of: list, search, detail, calendar, activities, leads, import, "
-    "dupscan, mixed"
+    "all, or a comma-separated list of: list, search, detail, calendar, activities, leads, "
+    "opportunities, board, funnel, forecast, sales_analysis, import, dupscan, mixed"
 )
 
 

@@ -425,6 +425,11 @@ def _is_lead_page_query(sql: str) -> bool:
     return 'from "leads_lead"' in sql and " limit " in sql and "count(" not in sql
 
 
+def _is_pool_page_query(sql: str) -> bool:
+    # The pool page walks the entries' index a page at a time, then loads those leads by id.
+    return 'from "leads_poolentry"' in sql and " limit " in sql
+
+
 def leads_cases(role: str, user) -> list[Case]:
     """The leads list (API first page: new leads by score, highest first; the `/leads/`
     page) and the lead pool page, when the dataset has leads (`generate --add leads`)."""
@@ -448,7 +453,7 @@ def leads_cases(role: str, user) -> list[Case]:
         if pool is not None:
             cases.append(
                 Case("leads", "lead_pool_html", role,
-                     [reverse("leads:pool_detail", args=[pool.pk])], _is_lead_page_query,
+                     [reverse("leads:pool_detail", args=[pool.pk])], _is_pool_page_query,
                      note=pool.name),
             )  # fmt: skip
     except NoReverseMatch:

@@ -393,3 +393,9 @@ def test_sales_scenarios_answer_the_expected_json(toy):
 
     text = report.render(report.latest_per_dataset([{**document, "_file": "test.json"}]))
     assert "board_html" in text and "30 opportunities" in text
+
+
+def test_the_command_help_names_every_scenario():
+    from bench.__main__ import SCENARIOS_HELP
+
+    assert all(name in SCENARIOS_HELP for name in runner.ALL_SCENARIOS)
