@@ -24,7 +24,14 @@ def _describe_contact(contact: Contact) -> dict:
     }
 
 
-register_duplicate_source(DuplicateSource(model=Account, describe=describe_account))
+register_duplicate_source(
+    DuplicateSource(
+        model=Account,
+        describe=describe_account,
+        scan_fields=("id", "name", "kind", "phone", "phone_digits", "email"),
+        phone_digits_field="phone_digits",
+    )
+)
 register_duplicate_source(
     DuplicateSource(model=Contact, describe=_describe_contact, prefetch=("phones", "emails"))
 )

@@ -34,6 +34,10 @@ class DuplicateSource:
     describe: Callable[[models.Model], dict[str, Any]]  # -> {name, phones, emails, kind}
     prefetch: tuple[str, ...] = ()
     url_name: str | None = None
+    # For the scan, which reads every record: the only columns `describe` reads, and the
+    # column holding phone_digits(phone) already, so a million phones are not parsed again.
+    scan_fields: tuple[str, ...] = ()
+    phone_digits_field: str = ""
 
 
 _sources: dict[str, DuplicateSource] = {}
@@ -116,12 +120,16 @@ def _described(record: models.Model) -> dict[str, Any]:
     return described
 
 
-def _load(content_type_id: int, ids: Iterable[int]) -> list[models.Model]:
+def _load(content_type_id: int, ids: Iterable[int], *, for_scan: bool = False) -> list:
     model = ContentType.objects.get_for_id(content_type_id).model_class()
     source = _sources.get(model._meta.label_lower)
     if source is None:
         return []
-    queryset = model.objects.filter(pk__in=list(ids)).select_related("owner")
+    queryset = model.objects.filter(pk__in=list(ids))
+    if for_scan and source.scan_fields:
+        queryset = queryset.only(*source.scan_fields)
+    elif not for_scan:
+        queryset = queryset.select_related("owner")
     if source.prefetch:
         queryset = queryset.prefetch_related(*source.prefetch)
     return list(queryset)
@@ -266,14 +274,21 @@ class _ScanCache:
             return
         if len(self.records) + len(ids) > self.MAX_SIZE:
             self.records.clear()
-        for record in _load(self.content_type.pk, ids):
+        source = _sources.get(self.content_type.model_class()._meta.label_lower)
+        digits_field = source.phone_digits_field if source is not None else ""
+        for record in _load(self.content_type.pk, ids, for_scan=True):
             described = _described(record)
             kind = described.get("kind", matching.COMPANY)
+            if digits_field:
+                digits = getattr(record, digits_field)
+                phones = [digits] if len(digits) >= matching.MIN_PHONE_KEY_DIGITS else []
+            else:
+                phones = matching.phone_keys(described.get("phones", ()))
             prepared = _Prepared(
                 pk=record.pk,
                 name=described.get("name") or "",
                 kind=kind,
-                phones=frozenset(matching.phone_keys(described.get("phones", ()))),
+                phones=frozenset(phones),
                 emails=frozenset(matching.email_keys(described.get("emails", ()))),
             )
             prepared.prepared(kind)

@@ -44,6 +44,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from django.utils.translation import gettext
+from rapidfuzz import fuzz
 
 from guanxi.core.phones import email_key, phone_digits
 from guanxi.customers.regions import (
@@ -402,8 +403,6 @@ def prepare_name(name: str, kind: str = COMPANY) -> PreparedName:
 
 
 def _similarity(a: PreparedName, b: PreparedName) -> float:
-    from rapidfuzz import fuzz
-
     if not a.core or not b.core:
         return 0.0
     if a.core == b.core:
