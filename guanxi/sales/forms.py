@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import django_filters
 from django import forms
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_filters.widgets import DateRangeWidget, RangeWidget
@@ -15,6 +17,7 @@ from guanxi.activities.forms import ScopedSearchSelect
 from guanxi.core.forms.generic import RecordForm, active_users, bootstrapify
 from guanxi.core.forms.widgets import LookupSelect
 from guanxi.core.models import Department, PicklistOption, User
+from guanxi.core.scope import subordinate_ids
 from guanxi.customers.filters import PicklistFilter, _options
 from guanxi.customers.models import Account
 from guanxi.leads.models import LEAD_SOURCE_PICKLIST, Lead
@@ -35,6 +38,8 @@ from guanxi.sales.models import (
     StageKind,
     Territory,
 )
+from guanxi.sales.selectors import board as board_selectors
+from guanxi.sales.services.opportunities import default_pipeline
 from guanxi.sales.services.pipelines import EXIT_CRITERIA
 
 
@@ -536,3 +541,58 @@ class CompetitorForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         bootstrapify(self)
+
+
+# --- the funnel ------------------------------------------------------------------------------
+class FunnelForm(forms.Form):
+    pipeline = forms.ModelChoiceField(
+        label=_("Sales process"), queryset=Pipeline.objects.none(), required=False
+    )
+    scope = forms.ChoiceField(
+        label=_("Whose"),
+        required=False,
+        choices=[
+            ("me", _("Mine")),
+            ("team", _("My team")),
+            ("company", _("Company")),
+        ],
+    )
+    start = forms.DateField(
+        label=_("Created from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    end = forms.DateField(
+        label=_("to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, data, *, user):
+        super().__init__(data)
+        self.user = user
+        self.fields["pipeline"].queryset = board_selectors.active_pipelines()
+        if not board_selectors.sees_company(user):
+            self.fields["scope"].choices = self.fields["scope"].choices[:2]
+
+    def values(self):
+        data = self.cleaned_data if self.is_valid() else {}
+        today = timezone.localdate()
+        end = data.get("end") or today
+        start = data.get("start") or (end.replace(day=1) - datetime.timedelta(days=335)).replace(
+            day=1
+        )
+        if start > end:
+            start, end = end, start
+        if data.get("scope"):
+            scope = data["scope"]
+        elif board_selectors.sees_company(self.user):
+            scope = "company"
+        elif subordinate_ids(self.user):
+            scope = "team"
+        else:
+            scope = "me"
+        return {
+            "pipeline": data.get("pipeline") or default_pipeline(),
+            "scope": board_selectors.funnel_scope(self.user, scope),
+            "start": start,
+            "end": end,
+        }

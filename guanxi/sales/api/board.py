@@ -15,8 +15,9 @@ from rest_framework.views import APIView
 from guanxi.core.api.base import GuanxiAPIMixin
 from guanxi.core.api.registry import register_api_path
 from guanxi.core.scope import can
+from guanxi.sales.forms import FunnelForm
 from guanxi.sales.models import Opportunity
-from guanxi.sales.views.board import FunnelForm, funnel_report
+from guanxi.sales.selectors.funnel import funnel_report
 
 FUNNEL_SCHEMA = inline_serializer(
     "SalesFunnel",

@@ -149,6 +149,11 @@ def owner_choices(user: User) -> list[User]:
     return list(people.order_by("display_name", "username"))
 
 
+def active_pipelines():
+    """The sales processes to choose from, the default first."""
+    return Pipeline.objects.filter(is_active=True).order_by("-is_default", "sort_order", "id")
+
+
 def sees_company(user: User) -> bool:
     return is_administrator(user) or scope_for(user, Opportunity, "view") == DataScope.ALL
 

@@ -4,7 +4,6 @@ the sales funnel (page and JSON). Thin: forms read the filters, the selectors in
 
 from __future__ import annotations
 
-import datetime
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -13,40 +12,21 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, path, reverse
-from django.utils import timezone
-from django.utils.formats import number_format
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from guanxi.core.exceptions import ActionNotAllowed, VersionConflict
 from guanxi.core.models import Department, PicklistOption
-from guanxi.core.scope import can, subordinate_ids
+from guanxi.core.scope import can
+from guanxi.sales.forms import FunnelForm
 from guanxi.sales.models import LOST_REASON_PICKLIST, Opportunity, Pipeline, Product, StageKind
 from guanxi.sales.selectors import board as selectors
+from guanxi.sales.selectors.funnel import funnel_report, money_text, url_or_none
 from guanxi.sales.services import opportunities as services
 
 FILTER_NAMES = ("pipeline", "owner", "team", "period", "start", "end", "product")
-
-
-def money(value: Decimal) -> str:
-    return number_format(value or Decimal("0"), decimal_pos=2, force_grouping=True)
-
-
-def url_or_none(name: str, *args, query: dict | None = None) -> str | None:
-    """The URL of a page another area builds, or None until it exists."""
-    try:
-        url = reverse(name, args=args)
-    except NoReverseMatch:
-        return None
-    if query:
-        url = f"{url}?{urlencode({k: v for k, v in query.items() if v not in (None, '')})}"
-    return url
-
-
-def _pipelines():
-    return Pipeline.objects.filter(is_active=True).order_by("-is_default", "sort_order", "id")
 
 
 # --- filters ---------------------------------------------------------------------------------
@@ -84,7 +64,7 @@ class BoardFilterForm(forms.Form):
     def __init__(self, data, *, user):
         super().__init__(data)
         self.user = user
-        self.fields["pipeline"].queryset = _pipelines()
+        self.fields["pipeline"].queryset = selectors.active_pipelines()
         choices = [("", _("Everyone I can see")), (selectors.OWNER_ME, _("Me"))]
         choices += [
             (str(person.pk), str(person))
@@ -207,8 +187,8 @@ def _totals_payload(user, filters) -> dict:
             "count": row["count"],
             "total": str(row["total"]),
             "weighted": str(row["weighted"]),
-            "total_display": money(row["total"]),
-            "weighted_display": money(row["weighted"]),
+            "total_display": money_text(row["total"]),
+            "weighted_display": money_text(row["weighted"]),
         }
     open_rows = [totals[s.pk] for s in stages if s.kind == StageKind.OPEN and s.pk in totals]
     total = sum((row["total"] for row in open_rows), Decimal("0"))
@@ -219,8 +199,8 @@ def _totals_payload(user, filters) -> dict:
             "count": sum(row["count"] for row in open_rows),
             "total": str(total),
             "weighted": str(weighted),
-            "total_display": money(total),
-            "weighted_display": money(weighted),
+            "total_display": money_text(total),
+            "weighted_display": money_text(weighted),
         },
     }
 
@@ -300,103 +280,6 @@ def board_move(request):
 
 
 # --- the funnel ------------------------------------------------------------------------------
-class FunnelForm(forms.Form):
-    pipeline = forms.ModelChoiceField(
-        label=gettext_lazy("Sales process"), queryset=Pipeline.objects.none(), required=False
-    )
-    scope = forms.ChoiceField(
-        label=gettext_lazy("Whose"),
-        required=False,
-        choices=[
-            ("me", gettext_lazy("Mine")),
-            ("team", gettext_lazy("My team")),
-            ("company", gettext_lazy("Company")),
-        ],
-    )
-    start = forms.DateField(
-        label=gettext_lazy("Created from"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    end = forms.DateField(
-        label=gettext_lazy("to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-
-    def __init__(self, data, *, user):
-        super().__init__(data)
-        self.user = user
-        self.fields["pipeline"].queryset = _pipelines()
-        if not selectors.sees_company(user):
-            self.fields["scope"].choices = self.fields["scope"].choices[:2]
-
-    def values(self):
-        data = self.cleaned_data if self.is_valid() else {}
-        today = timezone.localdate()
-        end = data.get("end") or today
-        start = data.get("start") or (end.replace(day=1) - datetime.timedelta(days=335)).replace(
-            day=1
-        )
-        if start > end:
-            start, end = end, start
-        if data.get("scope"):
-            scope = data["scope"]
-        elif selectors.sees_company(self.user):
-            scope = "company"
-        elif subordinate_ids(self.user):
-            scope = "team"
-        else:
-            scope = "me"
-        return {
-            "pipeline": data.get("pipeline") or services.default_pipeline(),
-            "scope": selectors.funnel_scope(self.user, scope),
-            "start": start,
-            "end": end,
-        }
-
-
-def _aware(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
-
-
-def funnel_report(user, values: dict) -> dict:
-    """The funnel as JSON-ready data (the page, its ?format=json and the API share it)."""
-    pipeline = values["pipeline"]
-    report = selectors.funnel(
-        user,
-        pipeline=pipeline,
-        scope=values["scope"],
-        start=_aware(values["start"]),
-        end=_aware(values["end"] + datetime.timedelta(days=1)),
-    )
-    steps = []
-    for step in report["steps"]:
-        steps.append(
-            {
-                "stage": step.stage.pk,
-                "name": str(step.stage),
-                "kind": step.stage.kind,
-                "count": step.count,
-                "amount": str(step.amount),
-                "amount_display": money(step.amount),
-                "reached": step.reached,
-                "conversion": step.conversion,
-                "url": url_or_none(
-                    "sales:opportunity_list",
-                    query={"pipeline": pipeline.pk, "stage": step.stage.pk},
-                ),
-            }
-        )
-    return {
-        "pipeline": pipeline.pk,
-        "pipeline_name": str(pipeline),
-        "scope": report["scope"],
-        "from": values["start"].isoformat(),
-        "to": values["end"].isoformat(),
-        "total": report["total"],
-        "steps": steps,
-    }
-
-
 @login_required
 def funnel_view(request):
     _require_view(request.user)
