@@ -16,7 +16,6 @@ import io
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -30,8 +29,8 @@ from django.views.decorators.http import require_POST
 from guanxi.core.masking import contact_details_visible
 from guanxi.core.pdf import Address, envelopes_pdf, labels_pdf
 from guanxi.core.scope import can
-from guanxi.core.services.configuration import record_tags_set, tags_of
-from guanxi.core.services.records import record_share
+from guanxi.core.services.configuration import records_tags_add
+from guanxi.core.services.records import records_share
 from guanxi.core.vcard import vcards
 from guanxi.customers.account_hooks import (
     AccountBulkAction,
@@ -124,16 +123,14 @@ def share_handler(*, request, accounts, next_url):
         _form_errors(request, form)
         return redirect(next_url)
     try:
-        with transaction.atomic():
-            for account in accounts:
-                record_share(
-                    instance=account,
-                    actor=request.user,
-                    user=form.cleaned_data.get("user"),
-                    department=form.cleaned_data.get("department"),
-                    access=form.cleaned_data["access"],
-                    expires_at=form.cleaned_data.get("expires_at"),
-                )
+        records_share(
+            records=accounts,
+            actor=request.user,
+            user=form.cleaned_data.get("user"),
+            department=form.cleaned_data.get("department"),
+            access=form.cleaned_data["access"],
+            expires_at=form.cleaned_data.get("expires_at"),
+        )
     except ValidationError as error:
         messages.error(request, "; ".join(error.messages))
         return redirect(next_url)
@@ -164,13 +161,7 @@ def tag_handler(*, request, accounts, next_url):
     if not form.is_valid():
         _form_errors(request, form)
         return redirect(next_url)
-    adding = list(form.cleaned_data["tags"])
-    with transaction.atomic():
-        for account in accounts:
-            current = list(tags_of(account))
-            known = {tag.pk for tag in current}
-            wanted = current + [tag for tag in adding if tag.pk not in known]
-            record_tags_set(record=account, tags=wanted, actor=request.user)
+    records_tags_add(records=accounts, tags=form.cleaned_data["tags"], actor=request.user)
     messages.success(request, _("%(count)d account(s) tagged.") % {"count": len(accounts)})
     return redirect(next_url)
 

@@ -242,3 +242,17 @@ def record_tags_set(*, record: models.Model, tags: list[Tag], actor: User | None
         before={"tags": sorted(current)},
         after={"tags": sorted(wanted)},
     )
+
+
+@transaction.atomic
+def records_tags_add(*, records: list[models.Model], tags, actor: User | None) -> None:
+    """Add `tags` to each record, keeping the tags it already has."""
+    adding = list(tags)
+    for record in records:
+        current = list(tags_of(record))
+        known = {tag.pk for tag in current}
+        record_tags_set(
+            record=record,
+            tags=current + [tag for tag in adding if tag.pk not in known],
+            actor=actor,
+        )

@@ -307,6 +307,28 @@ def record_share(
 
 
 @transaction.atomic
+def records_share(
+    *,
+    records: list[OwnedModel],
+    actor: User,
+    user: User | None = None,
+    department=None,
+    access: str = ShareAccess.READ,
+    expires_at: datetime.datetime | None = None,
+) -> None:
+    """Share each record with a user or a department: all of them or, on an error, none."""
+    for instance in records:
+        record_share(
+            instance=instance,
+            actor=actor,
+            user=user,
+            department=department,
+            access=access,
+            expires_at=expires_at,
+        )
+
+
+@transaction.atomic
 def record_unshare(*, share: RecordShare, actor: User) -> None:
     instance = share.record
     before = {"user": share.user_id, "department": share.department_id, "access": share.access}

@@ -88,3 +88,38 @@ def test_a_department_subtree_is_read_once_per_user_object(org, django_assert_nu
     org.manager.department_id = org.north.pk
     moved = subtree_department_ids(org.manager)
     assert org.north.pk in moved and org.east.pk not in moved
+
+
+def test_sharing_many_records_is_all_or_nothing(org):
+    from django.core.exceptions import ValidationError
+
+    from guanxi.core.models import RecordShare
+    from guanxi.core.services.records import records_share
+
+    accounts = make_accounts(org)
+    mine = [accounts["rep3"], accounts["rep1"]]
+    records_share(records=mine, actor=org.admin, user=org.rep2)
+    assert {"rep3 co", "rep1 co"} <= visible(org.rep2)
+    before = RecordShare.objects.count()
+    with pytest.raises(ValidationError):
+        records_share(
+            records=mine,
+            actor=org.admin,
+            user=org.finance,
+            expires_at=timezone.now() - datetime.timedelta(days=1),
+        )
+    assert RecordShare.objects.count() == before
+
+
+def test_adding_tags_to_many_records_keeps_their_own(org):
+    from guanxi.core.models import Tag
+    from guanxi.core.services.configuration import record_tags_set, records_tags_add, tags_of
+
+    accounts = make_accounts(org)
+    vip, east, new = (Tag.objects.create(name=name) for name in ("VIP", "East", "New"))
+    record_tags_set(record=accounts["rep1"], tags=[vip], actor=org.admin)
+    records_tags_add(
+        records=[accounts["rep1"], accounts["rep2"]], tags=[east, new], actor=org.admin
+    )
+    assert set(tags_of(accounts["rep1"]).values_list("name", flat=True)) == {"VIP", "East", "New"}
+    assert set(tags_of(accounts["rep2"]).values_list("name", flat=True)) == {"East", "New"}

@@ -145,7 +145,6 @@ def lead_delete(*, lead: Lead, actor: User, version: int | None = None) -> None:
     record_delete(instance=lead, actor=actor, version=version)
 
 
-@transaction.atomic
 def leads_share(
     *,
     leads: list[Lead],
@@ -156,28 +155,20 @@ def leads_share(
     expires_at=None,
 ) -> None:
     """Share each lead with a user or a department (all of them or none)."""
-    from guanxi.core.services.records import record_share
+    from guanxi.core.services.records import records_share
 
-    for lead in leads:
-        record_share(
-            instance=lead,
-            actor=actor,
-            user=user,
-            department=department,
-            access=access,
-            expires_at=expires_at,
-        )
+    records_share(
+        records=leads,
+        actor=actor,
+        user=user,
+        department=department,
+        access=access,
+        expires_at=expires_at,
+    )
 
 
-@transaction.atomic
 def leads_tags_add(*, leads: list[Lead], tags, actor: User) -> None:
     """Add `tags` to each lead, keeping the tags it already has."""
-    from guanxi.core.services.configuration import record_tags_set, tags_of
+    from guanxi.core.services.configuration import records_tags_add
 
-    adding = list(tags)
-    for lead in leads:
-        current = list(tags_of(lead))
-        known = {tag.pk for tag in current}
-        record_tags_set(
-            record=lead, tags=current + [tag for tag in adding if tag.pk not in known], actor=actor
-        )
+    records_tags_add(records=leads, tags=tags, actor=actor)
