@@ -35,6 +35,7 @@ from guanxi.sales.models import (
     TargetMetric,
 )
 from guanxi.sales.selectors.forecast import (
+    Subjects,
     default_subject,
     forecast,
     forecast_subjects,
@@ -44,7 +45,7 @@ from guanxi.sales.selectors.forecast import (
 from guanxi.sales.services.forecast import forecast_adjust, target_set
 
 
-def _subject(request) -> tuple[str, int | None]:
+def _subject(request) -> tuple[str, int | None, Subjects]:
     subjects = forecast_subjects(request.user)
     level = request.query_params.get("level") or ""
     raw = request.query_params.get("subject") or ""
@@ -56,7 +57,7 @@ def _subject(request) -> tuple[str, int | None]:
             subject = request.user.pk
     if not subjects.allows(level, subject):
         raise Http404
-    return level, subject
+    return level, subject, subjects
 
 
 class ForecastView(GuanxiAPIMixin, GenericAPIView):
@@ -80,10 +81,11 @@ class ForecastView(GuanxiAPIMixin, GenericAPIView):
         if not can(request.user, Opportunity, "view"):
             raise PermissionDenied(ROLE_REFUSED)
         period = parse_period(request.query_params.get("period"))
-        level, subject = _subject(request)
-        return Response(
-            forecast(viewer=request.user, period=period, level=level, subject=subject).as_dict()
+        level, subject, subjects = _subject(request)
+        result = forecast(
+            viewer=request.user, period=period, level=level, subject=subject, subjects=subjects
         )
+        return Response(result.as_dict())
 
 
 class AdjustmentSerializer(serializers.Serializer):

@@ -59,6 +59,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guanxi.core.exceptions import ActionNotAllowed
 from guanxi.core.models import DataScope, Department, User
 from guanxi.core.scope import (
     can,
@@ -531,11 +532,17 @@ def forecast(
     level: str,
     subject: int | None = None,
     metric: str = TargetMetric.SALES,
+    subjects: Subjects | None = None,
 ) -> Forecast:
     """The forecast of a person (`level="user"`), a department with everything below it
     (`"department"`, with a row per person) or the company (`"company"`, with a row per
-    department), inside the viewer's visible opportunities. Whether the viewer may pick the
-    subject is `subject_allowed`'s business (views and the API check it first)."""
+    department), inside the viewer's visible opportunities. A subject the viewer may not
+    pick (`forecast_subjects`, passed in when the caller has it already) is refused: its
+    targets and the people's names are not the viewer's to see."""
+    if viewer is not None:
+        subjects = subjects or forecast_subjects(viewer)
+        if not subjects.allows(level, subject):
+            raise ActionNotAllowed(_("You may not see this forecast."))
     if isinstance(period, str):
         period = parse_period(period)
     settings = ForecastSettings.current()

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
+from guanxi.core.exceptions import ActionNotAllowed
 from guanxi.core.models import PicklistOption
 from guanxi.customers.tests.factories import make_account
 from guanxi.sales.models import Opportunity, OpportunitySplit, SalesTarget
@@ -230,9 +231,10 @@ def test_figures_stay_inside_the_viewers_scope(fixture):
         viewer=org.rep2, period="2026-Q3", level="department", subject=org.east.pk
     ).total
     assert east.closed_won == D("0") and east.pipeline == D("30000")
-    # The manager of east sees nothing of north.
-    company = forecast(viewer=org.manager, period="2026-Q3", level="company").total
-    assert company.closed_won == D("150000")
+    # The manager of east may not look at the company (nor at north) at all.
+    for level, subject in (("company", None), ("department", org.north.pk)):
+        with pytest.raises(ActionNotAllowed):
+            forecast(viewer=org.manager, period="2026-Q3", level=level, subject=subject)
 
 
 def test_subjects_each_role_may_pick(org):

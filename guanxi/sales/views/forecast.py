@@ -131,7 +131,9 @@ def forecast_view(request):
     period = _period_or_default(request)
     subjects = forecast_subjects(request.user)
     level, subject = pick_subject(request, subjects)
-    result = forecast(viewer=request.user, period=period, level=level, subject=subject)
+    result = forecast(
+        viewer=request.user, period=period, level=level, subject=subject, subjects=subjects
+    )
     rows = [result.total, *result.rows]
     people = [row for row in rows if row.level == TargetLevel.USER]
     users = {user.pk: user for user in subjects.users}
