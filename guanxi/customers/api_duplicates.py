@@ -21,9 +21,9 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from guanxi.core.api.base import ROLE_REFUSED, GuanxiAPIMixin
+from guanxi.core.api.base import ROLE_REFUSED, GuanxiAPIMixin, administrators_only
 from guanxi.core.api.registry import register_api_path, register_viewset, registered_viewsets
-from guanxi.core.scope import can, is_administrator
+from guanxi.core.scope import can
 from guanxi.customers import matching
 from guanxi.customers.merge import account_merge, contact_merge
 from guanxi.customers.models import Account, Contact, DuplicatePair, DuplicateScan
@@ -33,11 +33,9 @@ MAX_MERGE = 10
 MAX_PAIRS = 1000
 
 
-class IsAdministrator(permissions.BasePermission):
-    message = gettext_lazy("Only an administrator can scan for duplicates.")
-
-    def has_permission(self, request, view) -> bool:
-        return is_administrator(request.user)
+IsAdministrator = administrators_only(
+    gettext_lazy("Only an administrator can scan for duplicates.")
+)
 
 
 # --- merge ------------------------------------------------------------------------------

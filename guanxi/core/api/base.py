@@ -94,6 +94,19 @@ class GuanxiAPIMixin:
                 timezone.deactivate()
 
 
+class IsAdministrator(permissions.BasePermission):
+    """Administrators only; `administrators_only(message)` says why to everybody else."""
+
+    message = gettext_lazy("Only an administrator can do this.")
+
+    def has_permission(self, request, view) -> bool:
+        return is_administrator(request.user)
+
+
+def administrators_only(message) -> type[IsAdministrator]:
+    return type("IsAdministrator", (IsAdministrator,), {"message": message})
+
+
 class IsAdministratorOrReadOnly(permissions.BasePermission):
     """Everybody signed in reads; administrators write."""
 

@@ -26,7 +26,7 @@ from rest_framework.generics import GenericAPIView, get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from guanxi.core.api.base import GuanxiAPIMixin, IsAdministratorOrReadOnly
+from guanxi.core.api.base import GuanxiAPIMixin, IsAdministratorOrReadOnly, administrators_only
 from guanxi.core.api.pagination import GuanxiPagination
 from guanxi.core.api.serializers import (
     CustomFieldSerializer,
@@ -513,11 +513,9 @@ class AttachmentViewSet(GuanxiAPIMixin, mixins.DestroyModelMixin, viewsets.Gener
 # --- recycle bin ------------------------------------------------------------------------
 
 
-class IsAdministrator(permissions.BasePermission):
-    message = gettext_lazy("Only an administrator can open the recycle bin.")
-
-    def has_permission(self, request, view) -> bool:
-        return is_administrator(request.user)
+IsAdministrator = administrators_only(
+    gettext_lazy("Only an administrator can open the recycle bin.")
+)
 
 
 def owned_model_by_label(label: str) -> type[OwnedModel]:

@@ -352,7 +352,9 @@ def test_recycle_bin_restore_by_admin_and_403_for_a_rep(org):
     kept = record_create(model=Account, data={"name": "Kept"}, actor=org.rep1)
     record_delete(instance=record, actor=org.rep1)
     rep = api_client(org.rep1)
-    assert rep.get("/api/v1/recycle-bin/").status_code == 403
+    refused = rep.get("/api/v1/recycle-bin/", HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == "Only an administrator can open the recycle bin."
     restore_url = f"/api/v1/recycle-bin/customers.account/{record.pk}/restore/"
     assert rep.post(restore_url).status_code == 403
 

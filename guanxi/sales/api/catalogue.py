@@ -24,9 +24,10 @@ from guanxi.core.api.base import (
     ROLE_REFUSED,
     GuanxiAPIMixin,
     IsAdministratorOrReadOnly,
+    administrators_only,
 )
 from guanxi.core.models import PicklistOption, User
-from guanxi.core.scope import can, is_administrator
+from guanxi.core.scope import can
 from guanxi.sales.models import (
     ExchangeRate,
     PriceBook,
@@ -338,11 +339,7 @@ class ExchangeRateViewSet(GuanxiAPIMixin, viewsets.ModelViewSet):
         services.exchange_rate_delete(actor=self.request.user, rate=instance)
 
 
-class IsAdministrator(permissions.BasePermission):
-    message = ROLE_REFUSED
-
-    def has_permission(self, request, view) -> bool:
-        return is_administrator(request.user)
+IsAdministrator = administrators_only(ROLE_REFUSED)
 
 
 class TerritoryViewSet(GuanxiAPIMixin, viewsets.ModelViewSet):
