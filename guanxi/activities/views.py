@@ -23,7 +23,6 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -56,6 +55,7 @@ from guanxi.core.scope import can
 from guanxi.core.selectors import record_get_visible
 from guanxi.core.services.custom_fields import custom_fields_for
 from guanxi.core.views import generic
+from guanxi.core.views.generic import safe_next_url
 from guanxi.core.views.registry import (
     Column,
     ModelRegistration,
@@ -278,13 +278,6 @@ register_model_views(FollowUp, followup_registration)
 
 
 # --- helpers -----------------------------------------------------------------------------------
-def safe_next(request, default: str) -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=False
-    ):
-        return candidate
-    return default
 
 
 def forbidden(request, message: str | None = None) -> TemplateResponse:
@@ -361,13 +354,15 @@ class UserFormMixin(generic.RecordFormMixin):
     def form_response(self, form, record=None, status=200, **kwargs):
         response = super().form_response(form, record, status=status, **kwargs)
         if hasattr(response, "context_data"):
-            response.context_data["next_url"] = safe_next(self.request, "")
+            response.context_data["next_url"] = safe_next_url(self.request, "")
             if record is None:
-                response.context_data["cancel_url"] = safe_next(self.request, self.reg.url("list"))
+                response.context_data["cancel_url"] = safe_next_url(
+                    self.request, self.reg.url("list")
+                )
         return response
 
     def redirect_to(self, url: str):
-        return super().redirect_to(safe_next(self.request, url))
+        return super().redirect_to(safe_next_url(self.request, url))
 
 
 class ActivityCreateView(UserFormMixin, generic.RecordCreateView):
@@ -491,7 +486,7 @@ def render_row(request, activity: Activity, **extra: Any) -> str:
     selectors.decorate_activities([activity], user=request.user)
     context = {
         "activity": activity,
-        "next_url": safe_next(request, ""),
+        "next_url": safe_next_url(request, ""),
         **extra,
     }
     return render_to_string("activities/_activity_row.html", context, request=request)
@@ -551,7 +546,7 @@ class ActivityActionView(LoginRequiredMixin, View):
             default = (
                 activity_registration.url("detail", pk) if activity else reverse("activities:index")
             )
-            return redirect(safe_next(request, default))
+            return redirect(safe_next_url(request, default))
         if activity is None:  # given away to someone the user cannot follow
             return with_message(HttpResponse(""), message, "danger" if error else "success")
         html = render_row(request, activity, row_error=error, row_conflict=conflict)
@@ -733,7 +728,7 @@ class QuickFollowUpView(LoginRequiredMixin, View):
                 for errors in form.errors.values():
                     for error in errors:
                         messages.error(request, error)
-            return redirect(safe_next(request, record_url(record)))
+            return redirect(safe_next_url(request, record_url(record)))
         context = follow_up_panel_context(
             record=record, user=user, form=None if saved is not None else form
         )

@@ -21,7 +21,6 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -32,6 +31,7 @@ from guanxi.core.scope import can
 from guanxi.core.services.configuration import records_tags_add
 from guanxi.core.services.records import records_share
 from guanxi.core.vcard import vcards
+from guanxi.core.views.generic import safe_next_url
 from guanxi.customers.account_hooks import (
     AccountBulkAction,
     account_bulk_action,
@@ -47,15 +47,6 @@ from guanxi.customers.forms import (
 from guanxi.customers.models import Account, AccountContact
 from guanxi.customers.selectors import account_addresses, account_email_addresses
 from guanxi.customers.services import group_add_accounts
-
-
-def _next_url(request, default: str) -> str:
-    candidate = request.POST.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=False
-    ):
-        return candidate
-    return default
 
 
 def _selected_ids(request) -> list[int]:
@@ -81,7 +72,7 @@ def account_actions(request):
     accounts the user may act on are touched; the others are counted as skipped."""
     user = request.user
     action = account_bulk_action(request.POST.get("bulk_action", ""))
-    back = _next_url(request, reverse("customers:account_list"))
+    back = safe_next_url(request, reverse("customers:account_list"))
     if action is None:
         messages.error(request, _("Choose an action."))
         return redirect(back)

@@ -16,7 +16,6 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -26,7 +25,7 @@ from guanxi.core.forms.generic import apply_service_errors
 from guanxi.core.phones import email_mask, phone_mask
 from guanxi.core.scope import can, is_administrator
 from guanxi.core.selectors import record_get_visible
-from guanxi.core.views.generic import RecordDetailView, RecordListView
+from guanxi.core.views.generic import RecordDetailView, RecordListView, safe_next_url
 from guanxi.core.views.registry import (
     Column,
     ModelRegistration,
@@ -99,15 +98,6 @@ def show_email(user, address: str) -> str:
     if not address:
         return ""
     return address if contact_details_visible(user) else email_mask(address)
-
-
-def _safe_next(request, default: str) -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=False
-    ):
-        return candidate
-    return default
 
 
 def _forbidden(request, message: str | None = None) -> TemplateResponse:
@@ -595,7 +585,7 @@ class GroupAddAccountsView(LoginRequiredMixin, View):
         if not form.is_valid():
             for error in form.errors.get("ids", []):
                 messages.error(request, error)
-            return redirect(_safe_next(request, default))
+            return redirect(safe_next_url(request, default))
         accounts = list(
             Account.objects.visible_to(request.user).filter(pk__in=form.cleaned_data["ids"])
         )
@@ -603,7 +593,7 @@ class GroupAddAccountsView(LoginRequiredMixin, View):
             added = services.group_add_accounts(group=group, accounts=accounts, actor=request.user)
         except ValidationError as error:
             messages.error(request, _error_text(error))
-            return redirect(_safe_next(request, default))
+            return redirect(safe_next_url(request, default))
         messages.success(
             request,
             _("%(count)d account(s) added to %(group)s.") % {"count": added, "group": group},
@@ -615,7 +605,7 @@ class GroupAddAccountsView(LoginRequiredMixin, View):
                 _("%(count)d account(s) were skipped because you cannot see them.")
                 % {"count": skipped},
             )
-        return redirect(_safe_next(request, default))
+        return redirect(safe_next_url(request, default))
 
 
 class GroupRemoveAccountsView(LoginRequiredMixin, View):
@@ -628,11 +618,11 @@ class GroupRemoveAccountsView(LoginRequiredMixin, View):
         if not form.is_valid():
             for error in form.errors.get("ids", []):
                 messages.error(request, error)
-            return redirect(_safe_next(request, default))
+            return redirect(safe_next_url(request, default))
         accounts = list(Account.all_objects.filter(pk__in=form.cleaned_data["ids"]))
         removed = services.group_remove_accounts(group=group, accounts=accounts, actor=request.user)
         messages.success(request, _("%(count)d account(s) removed.") % {"count": removed})
-        return redirect(_safe_next(request, default))
+        return redirect(safe_next_url(request, default))
 
 
 # --- Choosing records by typing (htmx) -------------------------------------------------------
@@ -682,7 +672,7 @@ class AccountContactLinkView(LoginRequiredMixin, View):
                         request,
                         f"{form.fields[field].label}: {error}" if field in form.fields else error,
                     )
-            return redirect(_safe_next(request, reverse("customers:contact_list")))
+            return redirect(safe_next_url(request, reverse("customers:contact_list")))
         user = request.user
         account = record_get_visible(model=Account, pk=form.cleaned_data["account"], user=user)
         contact = record_get_visible(model=Contact, pk=form.cleaned_data["contact"], user=user)
@@ -708,7 +698,7 @@ class AccountContactLinkView(LoginRequiredMixin, View):
                 request,
                 _("%(contact)s linked to %(account)s.") % {"contact": contact, "account": account},
             )
-        return redirect(_safe_next(request, default))
+        return redirect(safe_next_url(request, default))
 
 
 class AccountContactUnlinkView(LoginRequiredMixin, View):
@@ -724,7 +714,7 @@ class AccountContactUnlinkView(LoginRequiredMixin, View):
             messages.error(request, _error_text(error))
         else:
             messages.success(request, _("Contact unlinked."))
-        return redirect(_safe_next(request, default))
+        return redirect(safe_next_url(request, default))
 
 
 # --- Contact relations -----------------------------------------------------------------------
@@ -750,7 +740,7 @@ class ContactRelationAddView(LoginRequiredMixin, View):
             messages.error(request, _error_text(error))
         else:
             messages.success(request, _("Relation added."))
-        return redirect(_safe_next(request, default))
+        return redirect(safe_next_url(request, default))
 
 
 class ContactRelationRemoveView(LoginRequiredMixin, View):
@@ -764,7 +754,9 @@ class ContactRelationRemoveView(LoginRequiredMixin, View):
             return _forbidden(request, _("You may see this record but not change it."))
         services.contact_relation_remove(relation=relation, actor=user)
         messages.success(request, _("Relation removed."))
-        return redirect(_safe_next(request, reverse("customers:contact_detail", args=[contact.pk])))
+        return redirect(
+            safe_next_url(request, reverse("customers:contact_detail", args=[contact.pk]))
+        )
 
 
 # --- Membership: the points ledger and the levels --------------------------------------------
@@ -821,7 +813,9 @@ class PointsLedgerView(LoginRequiredMixin, View):
                     _("Points recorded. The balance is now %(points)s.")
                     % {"points": account.points},
                 )
-                return redirect(_safe_next(request, reverse("customers:points_ledger", args=[pk])))
+                return redirect(
+                    safe_next_url(request, reverse("customers:points_ledger", args=[pk]))
+                )
         return self.page(request, account, form=form, status=400)
 
 

@@ -353,3 +353,20 @@ def test_bulk_action_rolls_back_every_record_when_one_fails(org, reg, account_mo
     assert response.status_code == 302
     assert not account_model.objects.filter(industry__value="finance").exists()
     assert any("Nothing was changed" in str(message) for message in request._messages)
+
+
+@pytest.mark.parametrize(
+    ("post", "get", "expected"),
+    [
+        ({"next": "/customers/accounts/?page=2"}, {}, "/customers/accounts/?page=2"),
+        ({}, {"next": "/leads/"}, "/leads/"),
+        ({"next": "https://evil.example/"}, {}, "/home/"),
+        ({"next": "//evil.example/"}, {}, "/home/"),
+        ({}, {}, "/home/"),
+    ],
+)
+def test_safe_next_url_stays_on_the_site(rf, post, get, expected):
+    from guanxi.core.views.generic import safe_next_url
+
+    request = rf.post("/x/?" + "&".join(f"{k}={v}" for k, v in get.items()), post)
+    assert safe_next_url(request, "/home/") == expected

@@ -66,6 +66,18 @@ FORM_TARGET = "record-form"
 
 
 # --- Shared plumbing -------------------------------------------------------------------------
+
+
+def safe_next_url(request, default: str) -> str:
+    """The form's or the link's `next`, when it stays on this site; else `default`."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=False
+    ):
+        return candidate
+    return default
+
+
 class RegistrationMixin(LoginRequiredMixin):
     registration: ModelRegistration | None = None
 
@@ -120,12 +132,7 @@ class RegistrationMixin(LoginRequiredMixin):
         return redirect(url)
 
     def next_url(self, default: str) -> str:
-        candidate = self.request.POST.get("next") or self.request.GET.get("next") or ""
-        if candidate and url_has_allowed_host_and_scheme(
-            candidate, allowed_hosts={self.request.get_host()}, require_https=False
-        ):
-            return candidate
-        return default
+        return safe_next_url(self.request, default)
 
 
 # --- List ------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from guanxi.core.masking import (
 from guanxi.core.scope import can
 from guanxi.core.selectors import record_get_visible
 from guanxi.core.views import generic
+from guanxi.core.views.generic import safe_next_url
 from guanxi.core.views.registry import (
     BulkAction,
     Column,
@@ -172,15 +173,6 @@ register_model_views(Lead, lead_registration)
 
 
 # --- Bulk share and tag (the generic bar has edit / assign / delete) ---------------------------
-def _next_url(request, default: str) -> str:
-    from django.utils.http import url_has_allowed_host_and_scheme
-
-    candidate = request.POST.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=False
-    ):
-        return candidate
-    return default
 
 
 def _share_leads(*, leads, form, actor) -> None:
@@ -206,7 +198,7 @@ def _bulk_lead_action(key: str, title, form_class_name: str, apply: Callable, do
         from guanxi.customers import forms as customer_forms
 
         form_class = getattr(customer_forms, form_class_name)
-        back = _next_url(request, registration.url("list"))
+        back = safe_next_url(request, registration.url("list"))
         leads = list(Lead.objects.editable_by(request.user).filter(pk__in=ids).order_by("pk"))
         skipped = len(set(ids)) - len(leads)
         if not leads:
