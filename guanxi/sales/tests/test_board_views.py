@@ -275,3 +275,71 @@ def test_board_and_funnel_without_any_sales_process_show_an_empty_state(client, 
         assert response.status_code == 200
         assert 'id="no-pipeline"' in response.content.decode()
         assert "Set up a sales process first." in response.content.decode()
+
+
+# The card's markup as the board template wrote it before the `board_card` tag.
+CARD_TEMPLATE = """{% for card in cards %}
+      <article class="card gx-card{% if card.can_move %} gx-card-movable{% endif %}" data-id="{{ card.pk }}" data-version="{{ card.version }}" data-name="{{ card.name }}">
+        <div class="card-body p-2">
+          <div class="fw-semibold text-truncate">{% if card.url %}<a href="{{ card.url }}">{{ card.name }}</a>{% else %}{{ card.name }}{% endif %}</div>
+          <div class="small text-body-secondary text-truncate">{{ card.account }}</div>
+          <div class="d-flex justify-content-between small mt-1">
+            <span>{{ card.amount_company|floatformat:"2g" }}</span>
+            <span title="{{ close_date_label }}"><i class="bi bi-calendar-event"></i> {{ card.expected_close_date|date:"Y-m-d"|default:"—" }}</span>
+          </div>
+          <div class="d-flex justify-content-between small mt-1">
+            <span class="text-truncate"><i class="bi bi-person"></i> {{ card.owner|default:"—" }}</span>
+            <span class="badge {% if card.overdue_in_stage %}text-bg-danger gx-overdue{% else %}text-bg-light{% endif %}" title="{{ days_in_stage_label }}">{{ card.days_in_stage_text }}</span>
+          </div>
+        </div>
+      </article>
+      {% endfor %}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_card_tag_writes_what_the_template_wrote(language):
+    import datetime
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    from django.template import Context, Template
+    from django.utils import translation
+
+    cards = [
+        SimpleNamespace(
+            pk=7,
+            version=3,
+            name='A & B <"深圳">',
+            url="/sales/opportunities/7/",
+            account="华为 & Co",
+            amount_company=Decimal("1234567.5"),
+            expected_close_date=datetime.date(2026, 12, 1),
+            owner="张伟",
+            overdue_in_stage=True,
+            days_in_stage_text="12 天",
+            can_move=True,
+        ),
+        SimpleNamespace(
+            pk=8,
+            version=1,
+            name="无链接",
+            url="",
+            account="",
+            amount_company=Decimal("0"),
+            expected_close_date=None,
+            owner=None,
+            overdue_in_stage=False,
+            days_in_stage_text="0",
+            can_move=False,
+        ),
+    ]
+    labels = {"close_date_label": "Expected <close>", "days_in_stage_label": "Days"}
+    tag = Template(
+        "{% load board_tags %}{% for card in cards %}\n"
+        "      {% board_card card close_date_label days_in_stage_label %}\n"
+        "      {% endfor %}"
+    )
+    with translation.override(language):
+        context = {"cards": cards, **labels}
+        expected = Template(CARD_TEMPLATE).render(Context(context))
+        assert tag.render(Context(context)) == expected
