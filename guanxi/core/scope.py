@@ -22,6 +22,8 @@ from django.db import models
 from django.db.models import Q, signals
 from django.utils import timezone
 
+from guanxi.core.request_context import current_request_id
+
 if TYPE_CHECKING:
     from guanxi.core.models import User
 
@@ -169,10 +171,12 @@ def _grant_q(user: User, model: type[models.Model], write: bool, inline: bool = 
     Written as `pk IN (ids)` rather than EXISTS per row, so the database looks the few
     granted ids up by index instead of probing the share table for every record it scans.
 
-    With `inline`, the granted ids are read first (one small query per user object for
-    every model, cached on the user like the roles) and written into the filter as a list: None
-    when there are none, so an own-scope page is a plain
-    `owner_id = me` that reads the (owner, created_at) index in order; more than
+    The granted ids are read first (one small query per user object for every model, cached
+    on the user like the roles): None when the user has none of this model, so no scope
+    carries share and team subqueries for the models nothing is shared of. With `inline`
+    (own scope) they are written into the filter as a list, so an own-scope page is a plain
+    `owner_id = me` that reads the (owner, created_at) index in order; wider scopes keep the
+    subqueries, which leave their plans as they were. More than
     GRANT_INLINE_LIMIT ids fall back to the subqueries.
     """
     from guanxi.core.models import RecordShare, ShareAccess, TeamMember
@@ -182,6 +186,20 @@ def _grant_q(user: User, model: type[models.Model], write: bool, inline: bool = 
     audience = Q(user_id=user.pk)
     if user.department_id:
         audience |= Q(department_id=user.department_id)
+    # Read once per user object (one request) for every model at once, like the roles;
+    # a share or team change in this process forgets what was read (_grants_changed).
+    cache = getattr(user, "_guanxi_grants", None)
+    if cache is None or cache.get("version") != _grants_version:
+        cache = user._guanxi_grants = {"version": _grants_version}
+    if "all" not in cache:
+        cache["all"] = _all_grants(user, audience, now)
+    granted = cache["all"]
+    if granted is not None:
+        ids = granted.get((content_type.pk, write), [])
+        if not ids:
+            return None
+        if inline and len(ids) <= GRANT_INLINE_LIMIT:
+            return Q(pk__in=ids)
     shares = RecordShare.objects.filter(
         audience,
         Q(expires_at__isnull=True) | Q(expires_at__gt=now),
@@ -191,27 +209,16 @@ def _grant_q(user: User, model: type[models.Model], write: bool, inline: bool = 
     if write:
         shares = shares.filter(access=ShareAccess.WRITE)
         team = team.filter(access=ShareAccess.WRITE)
-    if inline:
-        # Read once per user object (one request) for every model at once, like the roles;
-        # a share or team change in this process forgets what was read (_grants_changed).
-        cache = getattr(user, "_guanxi_grants", None)
-        if cache is None or cache.get("version") != _grants_version:
-            cache = user._guanxi_grants = {"version": _grants_version}
-        if "all" not in cache:
-            cache["all"] = _all_grants(user, audience, now)
-        granted = cache["all"]
-        if granted is not None:
-            ids = granted.get((content_type.pk, write), [])
-        else:  # too many grants to inline them all: this model's, as before
-            key = (content_type.pk, write)
-            ids = cache.get(key)
-            if ids is None:
-                granted_ids = (
-                    shares.order_by()
-                    .values_list("object_id", flat=True)
-                    .union(team.order_by().values_list("object_id", flat=True))
-                )
-                ids = cache[key] = sorted(granted_ids[: GRANT_INLINE_LIMIT + 1])
+    if inline and granted is None:  # too many grants to read them all: this model's
+        key = (content_type.pk, write)
+        ids = cache.get(key)
+        if ids is None:
+            granted_ids = (
+                shares.order_by()
+                .values_list("object_id", flat=True)
+                .union(team.order_by().values_list("object_id", flat=True))
+            )
+            ids = cache[key] = sorted(granted_ids[: GRANT_INLINE_LIMIT + 1])
         if not ids:
             return None
         if len(ids) <= GRANT_INLINE_LIMIT:
@@ -247,7 +254,27 @@ def _all_grants(user: User, audience: Q, now) -> dict[tuple[int, bool], list[int
 
 
 def scope_q(user: User, model: type[models.Model], action: str = "view") -> Q:
-    """The whole rule for one user, model and action, as a single Q."""
+    """The whole rule for one user, model and action, as a single Q.
+
+    Inside a request it is built once per model and action: a customer's page asks for it
+    once for each of its sections (about twenty times). It is kept on the request's user
+    object, for that request only and until a share or team seat changes, so nothing read
+    here outlives the request that read it."""
+    request_id = current_request_id()
+    if not request_id:
+        return _scope_q(user, model, action)
+    stamp = (request_id, _grants_version)
+    cache = getattr(user, "_guanxi_scope_q", None)
+    if cache is None or cache[0] != stamp:
+        cache = user._guanxi_scope_q = (stamp, {})
+    key = (model, action)
+    found = cache[1].get(key)
+    if found is None:
+        found = cache[1][key] = _scope_q(user, model, action)
+    return found
+
+
+def _scope_q(user: User, model: type[models.Model], action: str) -> Q:
     if not user.is_authenticated or not user.is_active:
         return Q(pk__in=[])
     if user.is_superuser:
@@ -281,7 +308,6 @@ def scope_parts(user: User, model: type[models.Model], action: str = "view") -> 
         return None
     write = action != "view"
     own = Q(owner_id=user.pk)
-    # Own scope: the few granted ids are read first, so the filter stays index-friendly.
     own_only = role_q == own
     parts = [role_q] if own_only else [role_q, own]
     grants = _grant_q(user, model, write=write, inline=own_only)

@@ -54,7 +54,19 @@ def test_many_grants_fall_back_to_the_subquery(org, Account, monkeypatch):
 
 def test_wider_scopes_keep_the_subquery(org, Account):
     # The manager's subtree scope reads created_at in order; the grants stay a subquery.
-    assert "core_recordshare" in sql_of(Account.objects.visible_to(org.manager))
+    shared = record_create(model=Account, data={"name": "North"}, actor=org.rep3)
+    record_share(instance=shared, actor=org.rep3, user=org.manager, access=ShareAccess.READ)
+    sql = sql_of(Account.objects.visible_to(org.manager))
+    assert "core_recordshare" in sql and "core_teammember" in sql
+    assert Account.objects.visible_to(org.manager).filter(pk=shared.pk).exists()
+
+
+def test_no_share_or_team_subquery_for_a_model_without_grants(org, Account):
+    """Nothing of this model is shared with the manager: the page's statement carries no
+    share or team subqueries (a customer page asks for about ten models' scopes)."""
+    sql = sql_of(Account.objects.visible_to(org.manager))
+    assert "core_recordshare" not in sql and "core_teammember" not in sql
+    assert sql_of(Account.objects.editable_by(org.manager)).count("core_recordshare") == 0
 
 
 def test_a_new_share_is_seen_by_the_same_user_object(org, Account):

@@ -139,6 +139,7 @@ def board_view(request):
     detail_url = (url_or_none("sales:opportunity_detail", 987654321) or "").replace(
         "987654321", "{}"
     )
+    days_text: dict[int, str] = {}  # "12 days", translated once per distinct count
     for column in data["columns"]:
         column.list_url = url_or_none(
             "sales:opportunity_list",
@@ -150,9 +151,11 @@ def board_view(request):
         )
         for card in column.cards:
             card.url = detail_url.format(card.pk) if detail_url else None
-            card.days_in_stage_text = ngettext(
-                "%(days)s day", "%(days)s days", card.days_in_stage
-            ) % {"days": card.days_in_stage}
+            card.days_in_stage_text = days_text.get(card.days_in_stage) or days_text.setdefault(
+                card.days_in_stage,
+                ngettext("%(days)s day", "%(days)s days", card.days_in_stage)
+                % {"days": card.days_in_stage},
+            )
     as_list = request.GET.get("view") == "list"
     toggle_query = {**query, "pipeline": filters.pipeline.pk}
     if not as_list:
