@@ -180,8 +180,22 @@ def render(entries: list[dict[str, Any]], notes: str = "") -> str:
             )
             + f"{_fmt(dataset.get('users'))} users "
             f"(seed {dataset.get('seed')}; generator "
-            f"{_fmt(dataset.get('generated_rows_per_second'))} rows/s)\n"
-            f"- machine: {machine.get('cpu')} x {machine.get('cores')} cores, load average at "
+            f"{_fmt(dataset.get('generated_rows_per_second'))} rows/s"
+            + (
+                f", {_fmt(round(dataset['generated_seconds'] / 60, 1))} min with "
+                f"--jobs {dataset.get('generated_jobs') or 1}"
+                if dataset.get("generated_seconds")
+                else ""
+            )
+            + ")\n"
+            + (
+                "- database settings: "
+                + ", ".join(f"{k} = {v}" for k, v in database["settings"].items())
+                + "\n"
+                if database.get("settings")
+                else ""
+            )
+            + f"- machine: {machine.get('cpu')} x {machine.get('cores')} cores, load average at "
             f"start {machine.get('load_average_at_start')}; Python {machine.get('python')}, "
             f"Django {machine.get('django')}\n"
             f"- commit {meta.get('commit')}, run {meta.get('started_at')} "

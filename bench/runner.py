@@ -91,7 +91,13 @@ def dataset_info() -> dict[str, Any]:
         "opportunities": Opportunity.all_objects.count(),
         "users": User.objects.count(),
         "generated_rows_per_second": marker.get("rows_per_second"),
+        "generated_seconds": marker.get("seconds"),
+        "generated_jobs": marker.get("jobs"),
     }
+
+
+# The PostgreSQL settings a reader needs to compare figures (the rest are defaults).
+PG_SETTINGS = ("shared_buffers", "effective_cache_size", "work_mem", "random_page_cost", "jit")
 
 
 def run_meta() -> dict[str, Any]:
@@ -104,6 +110,11 @@ def run_meta() -> dict[str, Any]:
         else:
             cursor.execute("select version()")
         version = str(cursor.fetchone()[0]).split(" on ")[0]
+        settings = {}
+        if connection.vendor == "postgresql":
+            for name in PG_SETTINGS:
+                cursor.execute(f"show {name}")
+                settings[name] = cursor.fetchone()[0]
     load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
     return {
         "machine": {
@@ -114,7 +125,7 @@ def run_meta() -> dict[str, Any]:
             "django": django.get_version(),
         },
         "commit": git_commit(),
-        "database": {"vendor": connection.vendor, "version": version},
+        "database": {"vendor": connection.vendor, "version": version, "settings": settings},
         "dataset": dataset_info(),
         "started_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
