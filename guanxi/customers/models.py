@@ -153,6 +153,9 @@ class Account(OwnedModel):
             models.Index(fields=["province", "created_at"]),
             models.Index(fields=["owner", "next_follow_up_at"]),
             models.Index(fields=["last_followed_up_at"]),
+            # A rep's list sorted by name: their own rows in name order (without it the
+            # database walks the whole name index for the few that are theirs).
+            models.Index(fields=["owner", "name"]),
         ]
 
     def __str__(self) -> str:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import F, Max, OuterRef, Q, Subquery
+from django.db.models import Exists, F, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -152,14 +152,21 @@ def is_pool_member(user: User, pool: Pool) -> bool:
 
 
 def pool_visibility_rule(user: User, model: type[models.Model]) -> Q:
-    """The scope's pool rule: unowned records in a pool the user is a member of."""
+    """The scope's pool rule: unowned records in a pool the user is a member of.
+
+    Asked row by row (EXISTS on the entries' (content type, object) key) rather than as
+    `pk IN (every entry of the pools)`: a page reads its rows in index order and stops at
+    the page's end, where the IN list made the database read the whole pool (150,000
+    entries for a million leads) for every statement."""
     ids = member_pool_ids(user, pool_kind_of(model))
     if not ids:
         return Q(pk__in=[])
     entries = PoolEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(model), pool_id__in=ids
+        content_type=ContentType.objects.get_for_model(model),
+        object_id=OuterRef("pk"),
+        pool_id__in=ids,
     )
-    return Q(pk__in=entries.values("object_id"))
+    return Q(Exists(entries))
 
 
 def pools_for(user: User):

@@ -278,6 +278,7 @@ class OpportunityViewSet(OwnedRecordViewSet):
     serializer_class = OpportunitySerializer
     filterset_class = OpportunityFilter
     list_select_related = ("owner", "account", "pipeline", "stage", "source", "lost_reason")
+    list_in_parts = True
     role_actions = {
         **ROLE_ACTIONS,
         "move": "change",

@@ -179,6 +179,8 @@ opportunity_registration = OpportunityRegistration(
     update=_update,
     delete=_delete,
     pre_save_warnings=opportunity_pre_save_warnings,
+    # A rep's deals and the ones they sit on the team of, merged in index order.
+    list_parts=True,
 )
 register_model_views(Opportunity, opportunity_registration)
 
