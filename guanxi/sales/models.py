@@ -373,6 +373,10 @@ class Opportunity(OwnedModel):
             models.Index(fields=["is_closed", "expected_close_date"]),
             models.Index(fields=["is_won", "close_date"]),
             models.Index(fields=["owner", "expected_close_date"]),
+            # "This stage, biggest first": the stage's range read in amount order.
+            models.Index(fields=["stage", "amount_company"]),
+            # A rep's board column: their deals of the stage in expected-close order.
+            models.Index(fields=["owner", "stage", "expected_close_date"]),
         ]
 
     def __str__(self) -> str:

@@ -32,7 +32,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from guanxi.core.models import DataScope, Department, User
-from guanxi.core.scope import is_administrator, scope_for, subordinate_ids
+from guanxi.core.scope import is_administrator, scope_for, subordinate_ids, visible_in_parts
 from guanxi.sales.models import (
     Opportunity,
     OpportunityLine,
@@ -161,7 +161,9 @@ def sees_company(user: User) -> bool:
 def board_queryset(user: User, filters: BoardFilters) -> QuerySet[Opportunity]:
     """The opportunities of the pipeline the user may see, narrowed by every filter but the
     closing period (which reads another date for open and for closed deals)."""
-    qs = Opportunity.objects.visible_to(user).filter(pipeline=filters.pipeline)
+    # A rep's scope in parts (their deals, the ones they sit on the team of): each column
+    # then reads the rep's own deals of the stage from their index (see `first_cards`).
+    qs = visible_in_parts(Opportunity.objects.all(), user).filter(pipeline=filters.pipeline)
     if filters.owner == OWNER_ME:
         qs = qs.filter(owner_id=user.pk)
     elif filters.owner:
@@ -301,14 +303,18 @@ def first_cards(open_cards: QuerySet[Opportunity], stage_ids: list[int], limit: 
     board does not number every open deal of the process to keep fifty per column."""
     if not stage_ids or limit <= 0:
         return []
+    # A scope read in parts walks each part's index: a rep's stage among their own deals,
+    # not the whole company's stage for the few that are theirs.
+    parts = getattr(open_cards, "_gx_parts", ()) or (Q(),)
     wanted = Q()
     for stage_id in stage_ids:
-        in_stage = open_cards.filter(stage_id=stage_id).values("pk")
-        dated = in_stage.filter(expected_close_date__isnull=False).order_by(
-            "expected_close_date", "pk"
-        )
-        undated = in_stage.filter(expected_close_date__isnull=True).order_by("pk")
-        wanted |= Q(pk__in=dated[:limit]) | Q(pk__in=undated[:limit])
+        for part in parts:
+            in_stage = open_cards.filter(part, stage_id=stage_id).values("pk")
+            dated = in_stage.filter(expected_close_date__isnull=False).order_by(
+                "expected_close_date", "pk"
+            )
+            undated = in_stage.filter(expected_close_date__isnull=True).order_by("pk")
+            wanted |= Q(pk__in=dated[:limit]) | Q(pk__in=undated[:limit])
     found = Opportunity.objects.filter(wanted).select_related("account", "owner").only(*CARD_FIELDS)
     by_stage: dict[int, list] = {stage_id: [] for stage_id in stage_ids}
     for card in sorted(found, key=_card_order):

@@ -29,9 +29,19 @@ WEIGHTED = ExpressionWrapper(
 )
 
 
-def opportunity_totals(queryset: QuerySet) -> dict[str, Any]:
+# Above this many rows a list's sums are not worked out on every page view: the database
+# would add up the whole company's deals (500,000 at L) to show one page of 25.
+TOTALS_LIMIT = 10_000
+
+
+def opportunity_totals(queryset: QuerySet, *, limit: int | None = None) -> dict[str, Any]:
     """Count, amount and weighted amount (company currency) of a filtered list: one
-    aggregate query."""
+    aggregate query. With `limit`, a list of more rows than that answers
+    `{"over": limit}` after reading at most limit + 1 ids (the page says to narrow it)."""
+    if limit is not None:
+        counted = queryset.order_by().values("pk")[: limit + 1].count()
+        if counted > limit:
+            return {"over": limit}
     row = queryset.order_by().aggregate(
         count=Count("pk"), amount=Sum("amount_company"), weighted=Sum(WEIGHTED)
     )

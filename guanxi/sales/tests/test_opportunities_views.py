@@ -72,6 +72,23 @@ def test_index_is_the_list_with_sums_over_the_filtered_set(
     assert 'hx-swap-oob="true"' in html and response.context["totals"]["count"] == 1
 
 
+def test_sums_of_a_list_too_long_are_not_added_up_on_every_page(client, org, monkeypatch):
+    from guanxi.sales.selectors import opportunities as sales_selectors
+
+    monkeypatch.setattr(sales_selectors, "TOTALS_LIMIT", 3)
+    for number in range(4):
+        make_opportunity(owner=org.rep1, label=f"批量{number}", actor=org.rep1)
+    client.force_login(org.rep1)
+    response = client.get(LIST, HTTP_ACCEPT_LANGUAGE="en")
+    html = response.content.decode()
+    assert response.context["totals"] == {"over": 3}
+    assert "More than 3 opportunities: narrow the filters" in html
+    assert 'id="total-amount"' not in html and "批量0" in html
+    # Narrowed below the limit, the sums are back.
+    response = client.get(LIST, {"q": "批量1"})
+    assert response.context["totals"]["count"] == 1
+
+
 def test_create_takes_the_stage_probability_and_refuses_invisible_accounts(client, org):
     mine = make_account(owner=org.rep1, label="我的客户", actor=org.rep1)
     theirs = make_account(owner=org.rep3, label="别人的客户", actor=org.rep3)

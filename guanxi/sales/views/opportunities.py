@@ -211,7 +211,9 @@ class OpportunityListView(generic.RecordListView):
         context = getattr(response, "context_data", None)
         if not context or "rows" not in context:
             return response
-        context["totals"] = selectors.opportunity_totals(self.filtered_queryset(request))
+        context["totals"] = selectors.opportunity_totals(
+            self.filtered_queryset(request), limit=selectors.TOTALS_LIMIT
+        )
         context["can_admin_pipelines"] = is_administrator(request.user)
         if response.template_name == ["core/generic/list_table.html"]:
             response.template_name = ["sales/opportunities/opportunity_list_table.html"]
