@@ -426,7 +426,10 @@ def _empty(q: Q) -> bool:
             if _empty(child):
                 return True
         elif (
-            child[0].endswith("__in") and isinstance(child[1], list | tuple | set) and not child[1]
+            isinstance(child, tuple)  # not an expression (the pool rule's EXISTS)
+            and child[0].endswith("__in")
+            and isinstance(child[1], list | tuple | set)
+            and not child[1]
         ):
             return True
     return False
