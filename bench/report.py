@@ -200,6 +200,7 @@ def render(entries: list[dict[str, Any]], notes: str = "") -> str:
             f"Django {machine.get('django')}\n"
             f"- commit {meta.get('commit')}, run {meta.get('started_at')} "
             f"(files: {', '.join(entry['files'][-3:])})\n"
+            + (f"- partial run: {meta['partial']}\n" if meta.get("partial") else "")
         )
         rows = list(entry["rows"].values())
         request_rows = [r for r in rows if r["scenario"] in REQUEST_SCENARIOS]
