@@ -284,3 +284,14 @@ def test_edit_form_changes_fields_and_moves_the_stage_through_the_service(client
     # Stale version: the form says so.
     response = client.post(url, {**data, "name": "又改", "version": 1})
     assert response.status_code == 200 and Opportunity.objects.get(pk=deal.pk).name == "编辑后"
+
+
+def test_the_amount_column_sorts_in_the_company_currency(client, org):
+    make_opportunity(owner=org.rep1, label="人民币单", actor=org.rep1, amount=Decimal("5000"))
+    dollars = make_opportunity(
+        owner=org.rep1, label="美元单", actor=org.rep1, amount=Decimal("1000")
+    )
+    Opportunity.objects.filter(pk=dollars.pk).update(currency="USD", amount_company=Decimal("7000"))
+    client.force_login(org.rep1)
+    html = client.get(LIST, {"sort": "-amount"}).content.decode()
+    assert html.index("美元单") < html.index("人民币单")

@@ -130,7 +130,14 @@ opportunity_registration = OpportunityRegistration(
         Column("name", gettext_lazy("name"), sortable=True, link=True),
         Column("account", gettext_lazy("account"), sortable=True, order_by="account__name"),
         Column("stage", gettext_lazy("stage"), sortable=True, order_by="stage__sort_order"),
-        Column("amount", gettext_lazy("amount"), accessor=_money, sortable=True),
+        # Sorted in the company currency: raw amounts of mixed currencies do not compare.
+        Column(
+            "amount",
+            gettext_lazy("amount"),
+            accessor=_money,
+            sortable=True,
+            order_by="amount_company",
+        ),
         Column("probability", gettext_lazy("probability %"), sortable=True),
         Column("weighted", gettext_lazy("weighted amount"), accessor=_weighted),
         Column("expected_close_date", gettext_lazy("expected close date"), sortable=True),
