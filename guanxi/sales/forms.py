@@ -24,6 +24,7 @@ from guanxi.leads.models import LEAD_SOURCE_PICKLIST, Lead
 from guanxi.sales.models import (
     COMPANY_CURRENCY,
     LOST_REASON_PICKLIST,
+    OPEN,
     Attitude,
     Competitor,
     CompetitorStatus,
@@ -220,7 +221,7 @@ class OpportunityFilterSet(django_filters.FilterSet):
 
     def by_status(self, queryset, name, value):
         if value == "open":
-            return queryset.filter(is_closed=False)
+            return queryset.filter(OPEN)
         if value == "won":
             return queryset.filter(is_closed=True, is_won=True)
         if value == "lost":
@@ -541,6 +542,68 @@ class CompetitorForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         bootstrapify(self)
+
+
+# --- the board -------------------------------------------------------------------------------
+class BoardFilterForm(forms.Form):
+    pipeline = forms.ModelChoiceField(
+        label=_("Sales process"), queryset=Pipeline.objects.none(), required=False
+    )
+    owner = forms.ChoiceField(label=_("Owner"), required=False)
+    team = forms.ModelChoiceField(
+        label=_("Team"), queryset=Department.objects.all(), required=False
+    )
+    period = forms.ChoiceField(
+        label=_("Closing"),
+        required=False,
+        choices=[
+            ("", _("Any time")),
+            ("month", _("This month")),
+            ("quarter", _("This quarter")),
+            ("year", _("This year")),
+            ("custom", _("Custom")),
+        ],
+    )
+    start = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    product = forms.ModelChoiceField(
+        label=_("Product"),
+        queryset=Product.objects.filter(is_active=True).order_by("code"),
+        required=False,
+    )
+
+    def __init__(self, data, *, user):
+        super().__init__(data)
+        self.user = user
+        self.fields["pipeline"].queryset = board_selectors.active_pipelines()
+        choices = [("", _("Everyone I can see")), (board_selectors.OWNER_ME, _("Me"))]
+        choices += [
+            (str(person.pk), str(person))
+            for person in board_selectors.owner_choices(user)
+            if person.pk != user.pk
+        ]
+        self.fields["owner"].choices = choices
+
+    def filters(self) -> board_selectors.BoardFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+        pipeline = data.get("pipeline") or default_pipeline()
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            start, end = end, start
+        product = data.get("product")
+        return board_selectors.BoardFilters(
+            pipeline=pipeline,
+            owner=data.get("owner") or "",
+            department=data.get("team"),
+            period=data.get("period") or "",
+            start=start,
+            end=end,
+            product_id=product.pk if product else None,
+        )
 
 
 # --- the funnel ------------------------------------------------------------------------------

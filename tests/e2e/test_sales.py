@@ -197,13 +197,19 @@ def test_from_converted_lead_to_won_deal_on_board_funnel_and_forecast(e2e_org, n
     # the converted lead's contact — are met), confirming the question.
     page.goto(detail)
     page.locator("#action-win").click()
+    # The panel opens with an animation: type and click once it is fully open.
+    expect(page.locator("#win-panel")).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
     win = page.locator("#win-form")
-    expect(win).to_be_visible()
     win.locator("textarea[name=note]").fill("Signed after the site visit")
-    page.once("dialog", lambda dialog: dialog.accept())
-    win.locator("#win-save").click()
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    with page.expect_navigation():
+        win.locator("#win-save").click()
 
-    expect(page.locator("main .alert-success")).to_contain_text("Marked as won")
+    assert questions == ["Mark this opportunity as won?"]
+    # Every message, so that a refusal shows its reason when this fails.
+    expect(page.locator("main .alert").first).to_be_visible()
+    assert page.locator("main .alert").all_inner_texts() == ["Marked as won."]
     expect(page.locator("#opportunity-status")).to_have_text("Won")
     expect(page.locator("#opportunity-stage")).to_have_text("Won")
     opportunity.refresh_from_db()

@@ -30,6 +30,7 @@ from guanxi.customers.models import Account, Contact
 from guanxi.leads.models import LEAD_SOURCE_PICKLIST, Lead
 from guanxi.sales.models import (
     LOST_REASON_PICKLIST,
+    OPEN,
     Attitude,
     Competitor,
     CompetitorStatus,
@@ -162,7 +163,7 @@ class OpportunityFilter(OwnedRecordFilterSet):
 
     def by_status(self, queryset, name, value):
         if value == "open":
-            return queryset.filter(is_closed=False)
+            return queryset.filter(OPEN)
         return queryset.filter(is_closed=True, is_won=value == "won")
 
 

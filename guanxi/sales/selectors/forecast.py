@@ -185,7 +185,8 @@ def _conditions(period: Period, settings: ForecastSettings, prefix: str = "") ->
     p = prefix
     won = Q(**{f"{p}is_won": True, f"{p}close_date__gte": period.start})
     won &= Q(**{f"{p}close_date__lte": period.end})
-    open_ = Q(**{f"{p}is_closed": False, f"{p}expected_close_date__gte": period.start})
+    # `is_closed IN (false)`: see sales.models.OPEN.
+    open_ = Q(**{f"{p}is_closed__in": [False], f"{p}expected_close_date__gte": period.start})
     open_ &= Q(**{f"{p}expected_close_date__lte": period.end})
     flagged = Q(**{f"{p}forecast_commit": True})
     commit = open_ & (Q(**{f"{p}probability__gte": settings.commit_probability}) | flagged)

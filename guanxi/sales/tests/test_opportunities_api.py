@@ -185,3 +185,38 @@ def test_contacts_of_the_deal_only_visible_ones_and_removal(org):
     response = client.delete(f"{URL}{deal.pk}/contacts/", {"contact": mine.pk}, format="json")
     assert response.status_code == 200 and response.json() == []
     assert not deal.contact_roles.exists()
+
+
+def test_open_deals_by_close_date_walk_the_close_date_index(org):
+    """The board's "open deals by close date" read: only open ones, soonest first, asked as
+    `is_closed IN (false)`, which SQLite can answer from the (is_closed, expected_close_date)
+    index; `NOT is_closed` is no index equality to it."""
+    import datetime
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from guanxi.sales.services.opportunities import opportunity_win
+
+    today = datetime.date(2031, 5, 1)
+    later = make_opportunity(owner=org.rep1, label="晚", actor=org.rep1)
+    sooner = make_opportunity(owner=org.rep1, label="早", actor=org.rep1)
+    won = make_opportunity(owner=org.rep1, label="赢", actor=org.rep1, amount=Decimal("10"))
+    for deal, days in ((later, 30), (sooner, 3), (won, 1)):
+        Opportunity.objects.filter(pk=deal.pk).update(
+            expected_close_date=today + datetime.timedelta(days=days)
+        )
+    won.refresh_from_db()
+    opportunity_win(opportunity=won, actor=org.rep1)
+    pipeline = Pipeline.objects.get(is_default=True)
+    query = {"pipeline": pipeline.pk, "status": "open", "ordering": "expected_close_date"}
+    with CaptureQueriesContext(connection) as captured:
+        response = _client(org.admin).get(URL, query)
+    ids = [row["id"] for row in response.json()["results"]]
+    assert ids.index(sooner.pk) < ids.index(later.pk) and won.pk not in ids
+    page_sql = next(
+        q["sql"] for q in captured.captured_queries if 'FROM "sales_opportunity"' in q["sql"]
+    )
+    # The plan depends on the table's statistics (on a few rows any plan is cheap): on the
+    # L dataset this form takes 1 ms where `NOT is_closed` sorted 250,000 rows (1.2 s).
+    assert '"sales_opportunity"."is_closed" IN (' in page_sql

@@ -7,21 +7,20 @@ from __future__ import annotations
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from guanxi.core.exceptions import ActionNotAllowed, VersionConflict
-from guanxi.core.models import Department, PicklistOption
+from guanxi.core.models import PicklistOption
 from guanxi.core.scope import can
-from guanxi.sales.forms import FunnelForm
-from guanxi.sales.models import LOST_REASON_PICKLIST, Opportunity, Pipeline, Product, StageKind
+from guanxi.sales.forms import BoardFilterForm, FunnelForm
+from guanxi.sales.models import LOST_REASON_PICKLIST, Opportunity, StageKind
 from guanxi.sales.selectors import board as selectors
 from guanxi.sales.selectors.funnel import funnel_report, money_text, url_or_none
 from guanxi.sales.services import opportunities as services
@@ -30,67 +29,6 @@ FILTER_NAMES = ("pipeline", "owner", "team", "period", "start", "end", "product"
 
 
 # --- filters ---------------------------------------------------------------------------------
-class BoardFilterForm(forms.Form):
-    pipeline = forms.ModelChoiceField(
-        label=gettext_lazy("Sales process"), queryset=Pipeline.objects.none(), required=False
-    )
-    owner = forms.ChoiceField(label=gettext_lazy("Owner"), required=False)
-    team = forms.ModelChoiceField(
-        label=gettext_lazy("Team"), queryset=Department.objects.all(), required=False
-    )
-    period = forms.ChoiceField(
-        label=gettext_lazy("Closing"),
-        required=False,
-        choices=[
-            ("", gettext_lazy("Any time")),
-            ("month", gettext_lazy("This month")),
-            ("quarter", gettext_lazy("This quarter")),
-            ("year", gettext_lazy("This year")),
-            ("custom", gettext_lazy("Custom")),
-        ],
-    )
-    start = forms.DateField(
-        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    end = forms.DateField(
-        label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    product = forms.ModelChoiceField(
-        label=gettext_lazy("Product"),
-        queryset=Product.objects.filter(is_active=True).order_by("code"),
-        required=False,
-    )
-
-    def __init__(self, data, *, user):
-        super().__init__(data)
-        self.user = user
-        self.fields["pipeline"].queryset = selectors.active_pipelines()
-        choices = [("", _("Everyone I can see")), (selectors.OWNER_ME, _("Me"))]
-        choices += [
-            (str(person.pk), str(person))
-            for person in selectors.owner_choices(user)
-            if person.pk != user.pk
-        ]
-        self.fields["owner"].choices = choices
-
-    def filters(self) -> selectors.BoardFilters:
-        data = self.cleaned_data if self.is_valid() else {}
-        pipeline = data.get("pipeline") or services.default_pipeline()
-        start, end = data.get("start"), data.get("end")
-        if start and end and start > end:
-            start, end = end, start
-        product = data.get("product")
-        return selectors.BoardFilters(
-            pipeline=pipeline,
-            owner=data.get("owner") or "",
-            department=data.get("team"),
-            period=data.get("period") or "",
-            start=start,
-            end=end,
-            product_id=product.pk if product else None,
-        )
-
-
 def _require_view(user) -> None:
     if not can(user, Opportunity, "view"):
         raise Http404
