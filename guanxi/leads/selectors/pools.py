@@ -266,12 +266,27 @@ def claims_today(*, user: User, pool: Pool, now: datetime.datetime | None = None
     ).count()
 
 
-def owned_count(*, user: User, kind: str) -> int:
-    """How many records of the kind the user owns (leads: not yet converted)."""
+# The pool pages count a user's records up to this many (then "10,000+"): a rep holding a
+# hundred thousand leads would otherwise pay for counting them on every page.
+OWNED_COUNT_CAP = 10_000
+
+
+def owned_count(*, user: User, kind: str, cap: int | None = None) -> int:
+    """How many records of the kind the user owns (leads: not yet converted); with `cap`,
+    counted no further than that (the answer is then at most `cap`)."""
     records = pool_model(kind).objects.filter(owner=user)
     if kind == PoolKind.LEADS:
         records = records.exclude(status=LeadStatus.CONVERTED)
+    if cap is not None:
+        return records.order_by()[:cap].count()
     return records.count()
+
+
+def owned_text(owned: int) -> str:
+    """`owned_count(cap=OWNED_COUNT_CAP + 1)` for people: "10,000+" past the cap."""
+    if owned > OWNED_COUNT_CAP:
+        return f"{OWNED_COUNT_CAP:,}+"
+    return f"{owned:,}"
 
 
 def pool_summaries(*, user: User) -> list[dict]:
@@ -292,7 +307,10 @@ def pool_summaries(*, user: User) -> list[dict]:
         .annotate(n=models.Count("pk"))
         .values_list("pool", "n")
     )
-    owned = {kind: owned_count(user=user, kind=kind) for kind in {p.kind for p in pools}}
+    owned = {
+        kind: owned_count(user=user, kind=kind, cap=OWNED_COUNT_CAP + 1)
+        for kind in {p.kind for p in pools}
+    }
     member_ids = set(member_pool_ids(user))
     return [
         {
@@ -300,6 +318,7 @@ def pool_summaries(*, user: User) -> list[dict]:
             "records": counts.get(pool.pk, 0),
             "claimed_today": today.get(pool.pk, 0),
             "owned": owned[pool.kind],
+            "owned_text": owned_text(owned[pool.kind]),
             "is_member": pool.pk in member_ids,
         }
         for pool in pools

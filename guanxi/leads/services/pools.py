@@ -329,21 +329,22 @@ def _check_limits(*, actor: User, pool: Pool, entry: PoolEntry, now: datetime.da
             )
             % {"count": taken_today, "limit": pool.claims_per_day, "pool": pool.name}
         )
-    if pool.max_owned:
-        owned = owned_count(user=actor, kind=pool.kind)
-        if owned >= pool.max_owned:
-            raise ValidationError(
-                _(
-                    "Ownership limit reached: you own %(count)s %(kind)s and %(pool)s allows "
-                    "at most %(limit)s. Release some before claiming more."
-                )
-                % {
-                    "count": owned,
-                    "kind": pool.get_kind_display().lower(),
-                    "pool": pool.name,
-                    "limit": pool.max_owned,
-                }
+    # Counted only up to the limit (was it reached?); in full only for the refusal's text.
+    if pool.max_owned and owned_count(user=actor, kind=pool.kind, cap=pool.max_owned) >= (
+        pool.max_owned
+    ):
+        raise ValidationError(
+            _(
+                "Ownership limit reached: you own %(count)s %(kind)s and %(pool)s allows "
+                "at most %(limit)s. Release some before claiming more."
             )
+            % {
+                "count": owned_count(user=actor, kind=pool.kind),
+                "kind": pool.get_kind_display().lower(),
+                "pool": pool.name,
+                "limit": pool.max_owned,
+            }
+        )
     if pool.cooldown_days and entry.previous_owner_id == actor.pk:
         free_at = entry.entered_at + pool.cooldown_days * DAY
         if now < free_at:
