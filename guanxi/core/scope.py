@@ -417,6 +417,22 @@ class PartedQuerySetMixin:
 _parted_classes: dict[type, type] = {}
 
 
+def disjoint_parts(queryset: models.QuerySet) -> list[models.QuerySet]:
+    """`queryset` as querysets that share no row and together hold all of its rows: its
+    parts (see `with_parts`), each without the rows of the parts before it; itself alone
+    when it has none. For aggregates: summed part by part, a rep's own deals are read from
+    an index that begins with the owner, where the OR of the parts reads every row."""
+    parts = getattr(queryset, "_gx_parts", ())
+    if not parts:
+        return [queryset]
+    plain = queryset._without_parts()
+    found, before = [], Q()
+    for part in parts:
+        found.append(plain.filter(part).exclude(before) if before else plain.filter(part))
+        before |= part
+    return found
+
+
 def _empty(q: Q) -> bool:
     """Whether `q` is an AND with an `... __in=[]` term: it matches no row."""
     if q.negated or q.connector != Q.AND:

@@ -400,6 +400,22 @@ class Opportunity(OwnedModel):
                 ],
                 name="opportunity_board_sums",
             ),
+            # The same for one owner (a rep's board): their open deals, and the ones they
+            # closed in a period, read from the index alone.
+            models.Index(
+                fields=[
+                    "owner",
+                    "pipeline",
+                    "is_closed",
+                    "close_date",
+                    "stage",
+                    "amount_company",
+                    "probability",
+                    "is_deleted",
+                    "expected_close_date",
+                ],
+                name="opportunity_owner_board_sums",
+            ),
         ]
 
     def __str__(self) -> str:

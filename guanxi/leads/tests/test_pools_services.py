@@ -162,7 +162,6 @@ def test_ownership_limit_refuses_with_the_numbers(org, east_pool):
         pool_claim(record=second, actor=org.rep1)
 
 
-
 def test_ownership_refusal_tells_the_full_count_past_the_limit(org, east_pool):
     east_pool.max_owned = 1
     east_pool.save()
@@ -179,6 +178,7 @@ def test_owned_count_stops_at_the_cap(org):
     assert pool_selectors.owned_count(user=org.rep1, kind="leads") == 4
     assert pool_selectors.owned_count(user=org.rep1, kind="leads", cap=2) == 2
     assert pool_selectors.owned_count(user=org.rep1, kind="leads", cap=9) == 4
+
 
 def test_former_owner_waits_for_the_cooldown(org, east_pool):
     lead = make_pool_lead(owner=org.rep1)

@@ -53,7 +53,6 @@ def test_members_see_their_pools_and_others_get_404(client, org, east_pool):
     assert client.get(reverse("leads:pool_detail", args=[east_pool.pk])).status_code == 404
 
 
-
 def test_pool_pages_count_my_records_only_up_to_a_cap(client, org, east_pool, monkeypatch):
     from guanxi.leads.selectors import pools as pool_selectors
 
@@ -66,6 +65,7 @@ def test_pool_pages_count_my_records_only_up_to_a_cap(client, org, east_pool, mo
     assert "You own 2+" in client.get(detail).content.decode()
     listing = client.get(reverse("leads:pool_list")).content.decode()
     assert "2+" in listing
+
 
 def test_claim_from_the_page_until_the_limit_refuses(client, org, east_pool):
     leads = [

@@ -32,7 +32,13 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from guanxi.core.models import DataScope, Department, User
-from guanxi.core.scope import is_administrator, scope_for, subordinate_ids, visible_in_parts
+from guanxi.core.scope import (
+    disjoint_parts,
+    is_administrator,
+    scope_for,
+    subordinate_ids,
+    visible_in_parts,
+)
 from guanxi.sales.models import (
     Opportunity,
     OpportunityLine,
@@ -213,11 +219,14 @@ def column_totals(
     base = board_queryset(user, filters) if base is None else base
     # Open and closed deals summed apart: an OR of the two makes the database walk every
     # deal of the process, closed ones of past years included; apart, each reads its own
-    # range (the open deals; the ones closed in the period).
+    # range (the open deals; the ones closed in the period). A rep's scope is summed part
+    # by part too: their own deals from opportunity_owner_board_sums, the few shared ones
+    # by id.
     rows = [
         row
+        for scope_part in disjoint_parts(base)
         for part in _on_board_parts(filters, today)
-        for row in base.filter(part)
+        for row in scope_part.filter(part)
         .order_by()
         .values("stage_id")
         .annotate(

@@ -114,6 +114,36 @@ def test_scope_rep_sees_own_manager_sees_team(org, pipeline):
     assert selectors.board(org.admin, everything)["total"] == Decimal("700.00")
 
 
+def test_rep_sums_count_shared_deals_once(org, pipeline):
+    """A rep's sums are read part by part (their own deals, the ones on whose team they
+    are): a shared deal counts, and their own deal they also sit on the team of counts
+    once."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from guanxi.core.models import ShareAccess, TeamMember
+    from guanxi.core.services.records import record_share
+
+    mine = make_opportunity(org.rep1, "Mine", amount="100")
+    TeamMember.objects.create(
+        content_type=ContentType.objects.get_for_model(Opportunity),
+        object_id=mine.pk,
+        user=org.rep1,
+        access=ShareAccess.WRITE,
+    )
+    shared = make_opportunity(org.rep3, "Shared", amount="400")
+    record_share(instance=shared, actor=org.rep3, user=org.rep1, access=ShareAccess.READ)
+    make_opportunity(org.rep3, "Hidden", amount="2000")
+    won = make_opportunity(org.rep3, "Shared win", amount="50")
+    record_share(instance=won, actor=org.rep3, user=org.rep1, access=ShareAccess.READ)
+    services.opportunity_win(opportunity=won, actor=org.rep3)
+    data = selectors.board(org.rep1, selectors.BoardFilters(pipeline=pipeline))
+    columns = by_stage(data)
+    assert columns["Qualification"].count == 2
+    assert columns["Qualification"].total == Decimal("500.00")
+    assert data["total"] == Decimal("500.00")
+    assert columns["Won"].count == 1 and columns["Won"].total == Decimal("50.00")
+
+
 def test_owner_and_team_filters(org, pipeline):
     make_opportunity(org.rep1, "East 1", amount="100")
     make_opportunity(org.rep2, "East 2", amount="200")
