@@ -384,19 +384,19 @@ class Opportunity(OwnedModel):
             models.Index(fields=["stage", "amount_company"]),
             # A rep's board column: their deals of the stage in expected-close order.
             models.Index(fields=["owner", "stage", "expected_close_date"]),
-            # The board's column sums of open deals read from the index alone, already
-            # grouped by stage: with every column the sums, the scope and the filters read.
+            # The board's column sums of open deals read from the index alone (every
+            # column the sums, the scope and the filters read), a closing period as a range.
             models.Index(
                 fields=[
                     "pipeline",
                     "is_closed",
+                    "expected_close_date",
                     "stage",
                     "amount_company",
                     "probability",
                     "owner",
                     "department",
                     "is_deleted",
-                    "expected_close_date",
                 ],
                 name="opportunity_board_sums",
             ),
