@@ -380,8 +380,12 @@ class Opportunity(OwnedModel):
             models.Index(fields=["is_closed", "expected_close_date"]),
             models.Index(fields=["is_won", "close_date"]),
             models.Index(fields=["owner", "expected_close_date"]),
-            # "This stage, biggest first": the stage's range read in amount order.
-            models.Index(fields=["stage", "amount_company"]),
+            # "This stage, biggest first": the stage's range read in amount order, the
+            # scope's columns with it (a manager's page and its bounded count read no rows).
+            models.Index(
+                fields=["stage", "amount_company", "owner", "department", "is_deleted"],
+                name="opportunity_stage_amount",
+            ),
             # A rep's board column: their deals of the stage in expected-close order.
             models.Index(fields=["owner", "stage", "expected_close_date"]),
             # The board's column sums of open deals read from the index alone (every
