@@ -405,13 +405,14 @@ class Opportunity(OwnedModel):
                 name="opportunity_board_sums",
             ),
             # The same for one owner (a rep's board): their open deals, and the ones they
-            # closed in a period, read from the index alone.
+            # closed in a period, read from the index alone; their reports' deals closed in a
+            # period found by range.
             models.Index(
                 fields=[
                     "owner",
-                    "pipeline",
                     "is_closed",
                     "close_date",
+                    "pipeline",
                     "stage",
                     "amount_company",
                     "probability",
