@@ -421,6 +421,12 @@ class Opportunity(OwnedModel):
                 ],
                 name="opportunity_owner_board_sums",
             ),
+            # A team's deals closed in a period (a manager's reports): one range per
+            # department of the subtree.
+            models.Index(
+                fields=["department", "is_closed", "close_date"],
+                name="opportunity_department_closed",
+            ),
         ]
 
     def __str__(self) -> str:
