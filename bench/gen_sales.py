@@ -630,6 +630,8 @@ def build_sales(ctx: GenContext) -> None:
                 close_note=close_note,
                 winner_id=winner,
                 stage_entered_at=entered[-1],
+                # The furthest stage of the path (the lost stage never is).
+                furthest_stage_id=(process.won if closed and won else stages[reached]).pk,
                 owner_id=owner,
                 department_id=department,
                 created_by_id=owner,

@@ -360,6 +360,19 @@ class Opportunity(OwnedModel):
         editable=False,
     )
     stage_entered_at = models.DateTimeField(_("in stage since"), null=True, editable=False)
+    # The furthest stage of its process it has been in (won beats every open stage; a lost
+    # stage is never "furthest"), kept with the stage history: the funnel counts how far
+    # deals got without reading every deal's history.
+    furthest_stage = models.ForeignKey(
+        Stage,
+        verbose_name=_("furthest stage reached"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
     last_followed_up_at = models.DateTimeField(
         _("last followed up"), null=True, blank=True, editable=False
     )
@@ -420,6 +433,12 @@ class Opportunity(OwnedModel):
                     "expected_close_date",
                 ],
                 name="opportunity_owner_board_sums",
+            ),
+            # The funnel of a process: deals created in a period and how far they got,
+            # from the index alone.
+            models.Index(
+                fields=["pipeline", "created_at", "furthest_stage", "stage", "is_deleted"],
+                name="opportunity_funnel",
             ),
             # A team's deals closed in a period (a manager's reports): one range per
             # department of the subtree.

@@ -315,6 +315,12 @@ def test_toy_opportunities_look_service_made(toy):
                 assert missing_exit_criteria(opportunity) == [], (opportunity.pk, stay.stage)
         opportunity.stage = stage
         assert stays[-1].left_at is None and stays[-1].stage_id == stage.pk
+        # How far it got, as the services keep it: the furthest stage stayed in (lost never).
+        furthest = max(
+            (stay.stage for stay in stays if stay.stage.kind != StageKind.LOST),
+            key=lambda visited: visited.sort_order,
+        )
+        assert opportunity.furthest_stage_id == furthest.pk, opportunity.pk
         assert stays[-1].entered_at == opportunity.stage_entered_at
         entry = SearchEntry.objects.get(content_type=opportunity_type, object_id=opportunity.pk)
         assert entry.document == registration.document_of(opportunity)

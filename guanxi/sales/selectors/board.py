@@ -23,7 +23,6 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
@@ -44,7 +43,6 @@ from guanxi.sales.models import (
     OpportunityLine,
     Pipeline,
     Stage,
-    StageHistory,
     StageKind,
 )
 
@@ -440,31 +438,20 @@ def funnel(
         step.count = sum(row["count"] for row in rows)
         step.amount = sum((Decimal(row["amount"]) for row in rows), ZERO).quantize(CENT)
 
-    def position_of(prefix: str):
-        whens = [
-            When(**{f"{prefix}stage_id": stage.pk}, then=Value(i))
-            for i, stage in enumerate(open_stages)
-        ]
-        whens += [When(**{f"{prefix}stage_id": pk}, then=Value(won_position)) for pk in won_ids]
-        return Case(*whens, default=Value(-1), output_field=IntegerField())
-
-    furthest = (
-        StageHistory.objects.filter(opportunity=OuterRef("pk"))
-        .annotate(position=position_of(""))
-        .order_by("-position")
-        .values("position")[:1]
-    )
+    # How far each deal got: its furthest stage (kept with the stage history), or the stage
+    # it is in when it has none; counted per stage, then placed in the process's order.
+    place = {stage.pk: i for i, stage in enumerate(open_stages)}
+    place.update(dict.fromkeys(won_ids, won_position))
     reached_rows = (
         base.order_by()
-        .annotate(
-            furthest=Coalesce(
-                Subquery(furthest, output_field=IntegerField()), position_of(""), Value(-1)
-            )
-        )
-        .values("furthest")
+        .annotate(reached_stage=Coalesce("furthest_stage_id", "stage_id"))
+        .values("reached_stage")
         .annotate(n=Count("pk"))
     )
-    got_to = {row["furthest"]: row["n"] for row in reached_rows}
+    got_to: dict[int, int] = {}
+    for row in reached_rows:
+        at = place.get(row["reached_stage"], -1)
+        got_to[at] = got_to.get(at, 0) + row["n"]
     total = sum(got_to.values())
     for step in steps:
         step.reached = sum(n for position, n in got_to.items() if position >= step.position)

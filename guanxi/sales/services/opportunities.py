@@ -208,6 +208,30 @@ def _history_open(opportunity: Opportunity, actor: User, now) -> None:
         probability=opportunity.probability,
         changed_by=actor if actor and actor.pk else None,
     )
+    _keep_furthest_stage(opportunity)
+
+
+def _keep_furthest_stage(opportunity: Opportunity) -> None:
+    """The stage just entered becomes the furthest one when it lies further along the
+    process than the furthest so far (or that one is of another process). Lost stages
+    never do (see Opportunity.furthest_stage)."""
+    stage = opportunity.stage
+    if stage.kind == StageKind.LOST:
+        return
+    furthest = (
+        Stage.objects.filter(pk=opportunity.furthest_stage_id).first()
+        if opportunity.furthest_stage_id
+        else None
+    )
+    if (
+        furthest is not None
+        and furthest.pipeline_id == stage.pipeline_id
+        and furthest.kind != StageKind.LOST
+        and furthest.sort_order >= stage.sort_order
+    ):
+        return
+    opportunity.furthest_stage = stage
+    Opportunity.all_objects.filter(pk=opportunity.pk).update(furthest_stage=stage)
 
 
 def _timeline(opportunity: Opportunity, *, kind: str, text: str, actor: User, **data) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -178,4 +179,19 @@ def stages_reorder(*, actor: User, pipeline: Pipeline, stage_ids: Sequence[int])
     for position, stage in enumerate(ordered):
         stage.sort_order = position
     Stage.objects.bulk_update(ordered, ["sort_order"])
+    furthest_stages_refresh(pipeline)
     return ordered
+
+
+def furthest_stages_refresh(pipeline: Pipeline) -> int:
+    """Each opportunity of the process's furthest stage again from its stage history, by
+    the stages' present order (after they were reordered). Answers how many were updated."""
+    furthest = (
+        StageHistory.objects.filter(opportunity=OuterRef("pk"), stage__pipeline=pipeline)
+        .exclude(stage__kind=StageKind.LOST)
+        .order_by("-stage__sort_order")
+        .values("stage_id")[:1]
+    )
+    return Opportunity.all_objects.filter(pipeline=pipeline).update(
+        furthest_stage=Subquery(furthest)
+    )

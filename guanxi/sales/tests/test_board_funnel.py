@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from guanxi.sales.models import Opportunity, Pipeline, StageHistory
 from guanxi.sales.selectors import board as selectors
+from guanxi.sales.services.pipelines import furthest_stages_refresh
 from guanxi.sales.tests.test_board_selectors import make_opportunity, stages
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +45,8 @@ def with_history(opportunity, path, *, created=IN_PERIOD):
         is_closed=last.kind != "open",
         is_won=last.kind == "won",
     )
+    # The history was written by hand: its furthest stage from it, as after a reorder.
+    furthest_stages_refresh(opportunity.pipeline)
     return opportunity
 
 

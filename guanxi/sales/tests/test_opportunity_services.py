@@ -111,6 +111,31 @@ def test_win_lose_reopen(org, pipeline):
     assert opportunity.stage.kind == "lost"
 
 
+def _furthest(opportunity):
+    opportunity.refresh_from_db()
+    return opportunity.furthest_stage.name_en
+
+
+def test_furthest_stage_follows_the_moves_forward_only(org, pipeline):
+    by_name = stages(pipeline)
+    opportunity = _opportunity(org, expected_close_date=datetime.date(2027, 3, 1))
+    assert _furthest(opportunity) == "Qualification"
+    services.opportunity_move(opportunity=opportunity, actor=org.rep1, stage=by_name["Proposal"])
+    assert _furthest(opportunity) == "Proposal"
+    services.opportunity_move(
+        opportunity=opportunity, actor=org.rep1, stage=by_name["Needs analysis"]
+    )
+    assert _furthest(opportunity) == "Proposal"  # going back does not undo how far it got
+    price = PicklistOption.objects.get(picklist__code="lost_reason", value="price")
+    services.opportunity_lose(opportunity=opportunity, actor=org.rep1, reason=price)
+    assert _furthest(opportunity) == "Proposal"  # lost is never "how far"
+    services.opportunity_reopen(opportunity=opportunity, actor=org.rep1)
+    services.opportunity_win(opportunity=opportunity, actor=org.rep1)
+    assert _furthest(opportunity) == "Won"
+    services.opportunity_reopen(opportunity=opportunity, actor=org.rep1)
+    assert _furthest(opportunity) == "Won"
+
+
 def test_lines_take_tiered_prices_and_set_the_amount(org):
     product = Product.objects.create(code="P1", name="软件许可")
     book = PriceBook.objects.get(currency="CNY", is_default=True)

@@ -57,6 +57,23 @@ def test_reorder_stages_keeps_closing_stages_last(org):
         services.stages_reorder(actor=org.manager, pipeline=pipeline, stage_ids=new_order)
 
 
+def test_reordering_stages_recomputes_how_far_deals_got(org):
+    from guanxi.sales.services.opportunities import opportunity_move
+
+    pipeline = Pipeline.objects.get(is_default=True)
+    stages = list(pipeline.stages.order_by("sort_order"))
+    first, second = stages[0], stages[1]
+    deal = make_opportunity(owner=org.rep1, label="排序", actor=org.rep1)
+    opportunity_move(opportunity=deal, actor=org.rep1, stage=second)
+    opportunity_move(opportunity=deal, actor=org.rep1, stage=first)
+    deal.refresh_from_db()
+    assert deal.furthest_stage == second
+    new_order = [second.pk, first.pk, *[s.pk for s in stages[2:]]]
+    services.stages_reorder(actor=org.admin, pipeline=pipeline, stage_ids=new_order)
+    deal.refresh_from_db()
+    assert deal.furthest_stage == first  # now the later of the two it has been in
+
+
 def test_a_stage_with_opportunities_is_not_deleted(org):
     pipeline = Pipeline.objects.get(is_default=True)
     first = pipeline.stages.order_by("sort_order").first()
