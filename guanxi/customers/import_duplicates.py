@@ -25,8 +25,8 @@ from guanxi.core.imports.resources import (
 )
 from guanxi.customers import matching
 from guanxi.customers.duplicate_sources import describe_account
-from guanxi.customers.duplicates import CANDIDATES_PER_KEY, record_keys
-from guanxi.customers.models import Account, DuplicateKey
+from guanxi.customers.duplicates import key_holders, record_keys
+from guanxi.customers.models import Account
 from guanxi.customers.resources import account_resource
 
 IMPORT_THRESHOLD = 90
@@ -132,11 +132,8 @@ class DuplicateMatchingResource(ModelResource):
         if not keys:
             return
         content_type = ContentType.objects.get_for_model(self.model)
-        found = DuplicateKey.objects.filter(content_type=content_type, key__in=keys).values_list(
-            "key", "object_id"
-        )[: CANDIDATES_PER_KEY * len(keys)]
         keys_of: dict[int, list[str]] = defaultdict(list)
-        for key, object_id in found:
+        for key, _type, object_id in key_holders(keys, content_type_id=content_type.pk):
             keys_of[object_id].append(key)
         if not keys_of:
             return

@@ -30,6 +30,21 @@ def test_same_phone_matches_across_accounts_and_contacts(org):
     }
 
 
+
+def test_a_crowded_name_block_does_not_hide_a_same_phone_duplicate(org, monkeypatch):
+    """Candidates are capped per key: the name block "宏达" holding more accounts than the
+    cap still leaves the phone key its candidates."""
+    from guanxi.customers import duplicates
+
+    monkeypatch.setattr(duplicates, "CANDIDATES_PER_KEY", 2)
+    for word in "甲乙丙丁戊己庚":
+        services.account_create(actor=org.rep1, data={"name": f"宏达{word}科技有限公司"})
+    same_phone = services.account_create(
+        actor=org.rep1, data={"name": "天津明达", "phone": "13912345678"}
+    )
+    hits = duplicate_candidates(user=org.rep1, name="宏达辛科技", phones=["13912345678"])
+    assert same_phone.pk in {hit.pk for hit in hits}
+
 def test_invisible_duplicate_reveals_only_that_it_exists_and_its_owner(org):
     services.account_create(actor=org.rep3, data={"name": "上海明达贸易有限公司"})
     [hit] = duplicate_candidates(user=org.rep1, name="明达贸易")
