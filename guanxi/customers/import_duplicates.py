@@ -69,6 +69,13 @@ def _describe_account(account: Account) -> dict[str, Any]:
     return described
 
 
+# Similar-name candidates per blocking key for a batch of rows (the newest accounts of each
+# block). A batch asks for a thousand keys; with the single check's 200 each, a million
+# accounts' crowded name blocks made a batch load a hundred thousand candidates. Exact
+# phones, e-mails and names are matched apart (ModelResource.prefetch_duplicates), and the
+# duplicate scan compares whole blocks afterwards.
+IMPORT_CANDIDATES_PER_KEY = 50
+
 # What describing a candidate and skipping or updating it need (an update reloads the rest).
 CANDIDATE_FIELDS = (
     "id",
@@ -133,7 +140,10 @@ class DuplicateMatchingResource(ModelResource):
             return
         content_type = ContentType.objects.get_for_model(self.model)
         keys_of: dict[int, list[str]] = defaultdict(list)
-        for key, _type, object_id in key_holders(keys, content_type_id=content_type.pk):
+        holders = key_holders(
+            keys, content_type_id=content_type.pk, per_key=IMPORT_CANDIDATES_PER_KEY
+        )
+        for key, _type, object_id in holders:
             keys_of[object_id].append(key)
         if not keys_of:
             return

@@ -30,7 +30,6 @@ def test_same_phone_matches_across_accounts_and_contacts(org):
     }
 
 
-
 def test_a_crowded_name_block_does_not_hide_a_same_phone_duplicate(org, monkeypatch):
     """Candidates are capped per key: the name block "宏达" holding more accounts than the
     cap still leaves the phone key its candidates."""
@@ -44,6 +43,7 @@ def test_a_crowded_name_block_does_not_hide_a_same_phone_duplicate(org, monkeypa
     )
     hits = duplicate_candidates(user=org.rep1, name="宏达辛科技", phones=["13912345678"])
     assert same_phone.pk in {hit.pk for hit in hits}
+
 
 def test_invisible_duplicate_reveals_only_that_it_exists_and_its_owner(org):
     services.account_create(actor=org.rep3, data={"name": "上海明达贸易有限公司"})
@@ -80,3 +80,22 @@ def test_scan_finds_pairs_within_blocks_only(org):
     assert pairs == {tuple(sorted((a.pk, b.pk))), tuple(sorted((acme.pk, c.pk)))}
     assert scan.status == "done" and scan.pairs_found == 2
     assert d.pk not in {pk for pair in pairs for pk in pair}
+
+
+def test_an_import_batch_takes_few_candidates_from_each_name_block(org, monkeypatch):
+    """A batch of import rows reads at most IMPORT_CANDIDATES_PER_KEY accounts per blocking
+    key, the newest: a million accounts' crowded name blocks stay cheap to import into."""
+    from guanxi.core.imports.resources import ImportRow, get_resource
+    from guanxi.customers import import_duplicates
+
+    monkeypatch.setattr(import_duplicates, "IMPORT_CANDIDATES_PER_KEY", 2)
+    block = [
+        services.account_create(actor=org.rep1, data={"name": f"宏达{word}科技有限公司"})
+        for word in "甲乙丙丁戊"
+    ]
+    resource = get_resource("customers.account")
+    context = resource.context(user=org.rep1, mapping=["name"])
+    row = ImportRow(line=2, values=["宏达辛科技"], data={"name": "宏达辛科技"}, context=context)
+    resource.prefetch_duplicates([row], context)
+    pooled = {pk for candidates in context.duplicate_pool.by_key.values() for pk in candidates}
+    assert pooled == {block[-1].pk, block[-2].pk}
