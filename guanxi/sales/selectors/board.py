@@ -195,7 +195,7 @@ def _on_board_parts(filters: BoardFilters, today: datetime.date | None = None) -
     else:
         closed_start, closed_end = start, end
     # `is_closed IN (false)`, not `NOT is_closed`: SQLite uses only the first form as an
-    # equality on the index (opportunity_board_sums: process, closed?, close date, ...).
+    # equality on the index (opportunity_board_sums: process, closed?, stage, ...).
     open_q = Q(is_closed__in=[False]) & _date_range_q("expected_close_date", start, end)
     closed_q = Q(is_closed=True) & _date_range_q("close_date", closed_start, closed_end)
     return open_q, closed_q
