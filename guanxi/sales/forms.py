@@ -22,6 +22,7 @@ from guanxi.customers.filters import PicklistFilter, _options
 from guanxi.customers.models import Account
 from guanxi.leads.models import LEAD_SOURCE_PICKLIST, Lead
 from guanxi.sales.models import (
+    CLOSED,
     COMPANY_CURRENCY,
     LOST_REASON_PICKLIST,
     OPEN,
@@ -223,9 +224,9 @@ class OpportunityFilterSet(django_filters.FilterSet):
         if value == "open":
             return queryset.filter(OPEN)
         if value == "won":
-            return queryset.filter(is_closed=True, is_won=True)
+            return queryset.filter(CLOSED, is_won=True)
         if value == "lost":
-            return queryset.filter(is_closed=True, is_won=False)
+            return queryset.filter(CLOSED, is_won=False)
         return queryset
 
 

@@ -271,6 +271,8 @@ class AccountTerritory(models.Model):
 # close date" walks (is_closed, expected_close_date) instead of sorting every open deal);
 # PostgreSQL reads both the same.
 OPEN = models.Q(is_closed__in=[False])
+# The closed ones, for the same reason (a bare `is_closed` is no index equality either).
+CLOSED = models.Q(is_closed__in=[True])
 
 
 class Opportunity(OwnedModel):

@@ -29,6 +29,7 @@ from guanxi.core.models import PicklistOption, User
 from guanxi.customers.models import Account, Contact
 from guanxi.leads.models import LEAD_SOURCE_PICKLIST, Lead
 from guanxi.sales.models import (
+    CLOSED,
     LOST_REASON_PICKLIST,
     OPEN,
     Attitude,
@@ -164,7 +165,7 @@ class OpportunityFilter(OwnedRecordFilterSet):
     def by_status(self, queryset, name, value):
         if value == "open":
             return queryset.filter(OPEN)
-        return queryset.filter(is_closed=True, is_won=value == "won")
+        return queryset.filter(CLOSED, is_won=value == "won")
 
 
 # --- payloads of the actions -----------------------------------------------------------------

@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 
 from guanxi.core.models import Department, User
 from guanxi.sales.models import (
+    CLOSED,
     Opportunity,
     OpportunityLine,
     Stage,
@@ -69,7 +70,8 @@ def opportunities_of(*, viewer: User, level: str, subject: int | None) -> QueryS
 
 
 def _closed_in(period: Period, prefix: str = "") -> Q:
-    return Q(**{f"{prefix}is_closed": True, f"{prefix}close_date__gte": period.start}) & Q(
+    # `is_closed IN (true)`: see sales.models.CLOSED.
+    return Q(**{f"{prefix}is_closed__in": [True], f"{prefix}close_date__gte": period.start}) & Q(
         **{f"{prefix}close_date__lte": period.end}
     )
 
@@ -358,7 +360,7 @@ def monthly_trend(
     window = Period("trend", "month", first.year, first.months)
     start = window.start
     rows = (
-        opportunities.filter(is_closed=True, close_date__gte=start, close_date__lte=end)
+        opportunities.filter(CLOSED, close_date__gte=start, close_date__lte=end)
         .order_by()
         .annotate(month=TruncMonth("close_date"))
         .values("month")

@@ -39,6 +39,7 @@ from guanxi.core.scope import (
     visible_in_parts,
 )
 from guanxi.sales.models import (
+    CLOSED,
     Opportunity,
     OpportunityLine,
     Pipeline,
@@ -197,7 +198,7 @@ def _on_board_parts(filters: BoardFilters, today: datetime.date | None = None) -
     # `is_closed IN (false)`, not `NOT is_closed`: SQLite uses only the first form as an
     # equality on the index (opportunity_board_sums: process, closed?, stage, ...).
     open_q = Q(is_closed__in=[False]) & _date_range_q("expected_close_date", start, end)
-    closed_q = Q(is_closed=True) & _date_range_q("close_date", closed_start, closed_end)
+    closed_q = CLOSED & _date_range_q("close_date", closed_start, closed_end)
     return open_q, closed_q
 
 

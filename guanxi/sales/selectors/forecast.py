@@ -183,9 +183,10 @@ def _decimal(expression) -> ExpressionWrapper:
 
 def _conditions(period: Period, settings: ForecastSettings, prefix: str = "") -> dict[str, Q]:
     p = prefix
-    # Won deals are closed: said so, a rep's deals closed in the period are one range of
-    # opportunity_owner_board_sums (owner, closed?, close date, ...).
-    won = Q(**{f"{p}is_closed": True, f"{p}is_won": True, f"{p}close_date__gte": period.start})
+    # Won deals are closed; said so (`is_closed IN (true)`, see sales.models.CLOSED), a
+    # rep's deals closed in the period are one range of opportunity_owner_board_sums.
+    won = Q(**{f"{p}is_closed__in": [True], f"{p}is_won": True})
+    won &= Q(**{f"{p}close_date__gte": period.start})
     won &= Q(**{f"{p}close_date__lte": period.end})
     # `is_closed IN (false)`: see sales.models.OPEN.
     open_ = Q(**{f"{p}is_closed__in": [False], f"{p}expected_close_date__gte": period.start})
