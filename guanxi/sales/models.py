@@ -459,6 +459,23 @@ class Opportunity(OwnedModel):
                 fields=["pipeline", "created_at", "furthest_stage", "stage", "is_deleted"],
                 name="opportunity_funnel",
             ),
+            # Deals closed in a period summed from the index alone: the sales analysis's
+            # headline figures and monthly trend (won?, amount, cycle), with the columns a
+            # manager's scope reads.
+            models.Index(
+                fields=[
+                    "is_closed",
+                    "close_date",
+                    "is_won",
+                    "amount_company",
+                    "created_at",
+                    "closed_at",
+                    "is_deleted",
+                    "owner",
+                    "department",
+                ],
+                name="opportunity_closed_sums",
+            ),
             # A team's deals closed in a period (a manager's reports): one range per
             # department of the subtree.
             models.Index(

@@ -62,5 +62,9 @@ class Migration(migrations.Migration):
             model_name='opportunity',
             index=models.Index(fields=['department', 'is_closed', 'close_date'], name='opportunity_department_closed'),
         ),
+        migrations.AddIndex(
+            model_name='opportunity',
+            index=models.Index(fields=['is_closed', 'close_date', 'is_won', 'amount_company', 'created_at', 'closed_at', 'is_deleted', 'owner', 'department'], name='opportunity_closed_sums'),
+        ),
         migrations.RunPython(fill_furthest_stages, migrations.RunPython.noop),
     ]

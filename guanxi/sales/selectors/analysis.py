@@ -33,7 +33,7 @@ from django.db.models import (
     Subquery,
     Sum,
 )
-from django.db.models.functions import NullIf, TruncMonth
+from django.db.models.functions import NullIf
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -359,24 +359,25 @@ def monthly_trend(
     first = period_of(end, "month").shifted(-(months - 1))
     window = Period("trend", "month", first.year, first.months)
     start = window.start
+    # Summed per day and per outcome, then per month here: grouped by the close date itself
+    # the database reads its index in order, where truncating to the month is a function
+    # call per deal on SQLite (a year of the company's deals: 130,000 calls).
     rows = (
         opportunities.filter(CLOSED, close_date__gte=start, close_date__lte=end)
         .order_by()
-        .annotate(month=TruncMonth("close_date"))
-        .values("month")
-        .annotate(
-            won=Count("pk", filter=Q(is_won=True)),
-            lost=Count("pk", filter=Q(is_won=False)),
-            won_amount=Sum("amount_company", filter=Q(is_won=True)),
-            lost_amount=Sum("amount_company", filter=Q(is_won=False)),
-        )
+        .values("close_date", "is_won")
+        .annotate(n=Count("pk"), amount=Sum("amount_company"))
     )
-    found = {}
+    found: dict[tuple[int, int], dict[str, Any]] = {}
     for row in rows:
-        month = row["month"]
-        if isinstance(month, datetime.datetime):
-            month = month.date()
-        found[(month.year, month.month)] = row
+        day = row["close_date"]
+        month = found.setdefault(
+            (day.year, day.month), {"won": 0, "lost": 0, "won_amount": None, "lost_amount": None}
+        )
+        outcome = "won" if row["is_won"] else "lost"
+        month[outcome] += row["n"]
+        if row["amount"] is not None:
+            month[f"{outcome}_amount"] = (month[f"{outcome}_amount"] or 0) + Decimal(row["amount"])
     result = []
     for step in range(months):
         period = first.shifted(step)
