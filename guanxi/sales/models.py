@@ -453,10 +453,21 @@ class Opportunity(OwnedModel):
                 ],
                 name="opportunity_owner_board_sums",
             ),
-            # The funnel of a process: deals created in a period and how far they got,
-            # from the index alone.
+            # The funnel of a process: deals created in a period, where they are and how far
+            # they got, from the index alone (with the columns of a manager's scope).
             models.Index(
-                fields=["pipeline", "created_at", "furthest_stage", "stage", "is_deleted"],
+                fields=[
+                    "pipeline",
+                    "created_at",
+                    "furthest_stage",
+                    "stage",
+                    "is_closed",
+                    "is_won",
+                    "amount_company",
+                    "is_deleted",
+                    "owner",
+                    "department",
+                ],
                 name="opportunity_funnel",
             ),
             # Deals closed in a period summed from the index alone: the sales analysis's

@@ -56,7 +56,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='opportunity',
-            index=models.Index(fields=['pipeline', 'created_at', 'furthest_stage', 'stage', 'is_deleted'], name='opportunity_funnel'),
+            index=models.Index(fields=['pipeline', 'created_at', 'furthest_stage', 'stage', 'is_closed', 'is_won', 'amount_company', 'is_deleted', 'owner', 'department'], name='opportunity_funnel'),
         ),
         migrations.AddIndex(
             model_name='opportunity',

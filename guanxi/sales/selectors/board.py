@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import (
     Case,
@@ -420,37 +421,35 @@ def funnel(
     steps += [FunnelStep(stage=stage, position=won_position) for stage in won[:1]]
     base = funnel_queryset(user, pipeline=pipeline, scope=scope, start=start, end=end)
 
-    current = (
-        base.filter(Q(is_closed=False) | Q(is_won=True))
-        .order_by()
-        .values("stage_id")
-        .annotate(
-            count=Count("pk"),
-            amount=Coalesce(Sum("amount_company"), Value(ZERO), output_field=TOTAL_FIELD),
-        )
-    )
-    by_stage = {row["stage_id"]: row for row in current}
+    # One pass over the period's deals (opportunity_funnel holds every column read), grouped
+    # by how far each got: its furthest stage (kept with the stage history), or the stage it
+    # is in when it has none. Where the open and won deals are now is counted alongside, a
+    # conditional count and sum per stage: grouped by the stage column itself, SQLite would
+    # walk the (stage, created) index for its order and read every deal's row.
+    now_here = Q(is_closed=False) | Q(is_won=True)
     won_ids = {stage.pk for stage in won}
+    per_step: dict[str, Any] = {}
     for step in steps:
-        if step.stage.kind == StageKind.WON:
-            rows = [by_stage[pk] for pk in won_ids if pk in by_stage]
-        else:
-            rows = [by_stage[step.stage.pk]] if step.stage.pk in by_stage else []
-        step.count = sum(row["count"] for row in rows)
-        step.amount = sum((Decimal(row["amount"]) for row in rows), ZERO).quantize(CENT)
-
-    # How far each deal got: its furthest stage (kept with the stage history), or the stage
-    # it is in when it has none; counted per stage, then placed in the process's order.
-    place = {stage.pk: i for i, stage in enumerate(open_stages)}
-    place.update(dict.fromkeys(won_ids, won_position))
-    reached_rows = (
+        ids = sorted(won_ids) if step.stage.kind == StageKind.WON else [step.stage.pk]
+        here = now_here & Q(stage_id__in=ids)
+        per_step[f"count_{step.stage.pk}"] = Count("pk", filter=here)
+        per_step[f"amount_{step.stage.pk}"] = Sum("amount_company", filter=here)
+    rows = list(
         base.order_by()
         .annotate(reached_stage=Coalesce("furthest_stage_id", "stage_id"))
         .values("reached_stage")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("pk"), **per_step)
     )
+    for step in steps:
+        step.count = sum(row[f"count_{step.stage.pk}"] for row in rows)
+        step.amount = sum(
+            (Decimal(row[f"amount_{step.stage.pk}"] or 0) for row in rows), ZERO
+        ).quantize(CENT)
+
+    place = {stage.pk: i for i, stage in enumerate(open_stages)}
+    place.update(dict.fromkeys(won_ids, won_position))
     got_to: dict[int, int] = {}
-    for row in reached_rows:
+    for row in rows:
         at = place.get(row["reached_stage"], -1)
         got_to[at] = got_to.get(at, 0) + row["n"]
     total = sum(got_to.values())
