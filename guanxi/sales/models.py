@@ -437,15 +437,16 @@ class Opportunity(OwnedModel):
                 name="opportunity_board_period_sums",
             ),
             # The same for one owner (a rep's board): their open deals, and the ones they
-            # closed in a period, read from the index alone; their reports' deals closed in a
-            # period found by range.
+            # closed in a period, read from the index alone in stage order (the order their
+            # column sums group by; else SQLite reads the rows through (owner, stage, ...));
+            # their reports skip-scan the stages for a period of close dates.
             models.Index(
                 fields=[
                     "owner",
                     "is_closed",
+                    "stage",
                     "close_date",
                     "pipeline",
-                    "stage",
                     "amount_company",
                     "probability",
                     "is_deleted",

@@ -52,7 +52,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='opportunity',
-            index=models.Index(fields=['owner', 'is_closed', 'close_date', 'pipeline', 'stage', 'amount_company', 'probability', 'is_deleted', 'expected_close_date'], name='opportunity_owner_board_sums'),
+            index=models.Index(fields=['owner', 'is_closed', 'stage', 'close_date', 'pipeline', 'amount_company', 'probability', 'is_deleted', 'expected_close_date'], name='opportunity_owner_board_sums'),
         ),
         migrations.AddIndex(
             model_name='opportunity',

@@ -184,7 +184,7 @@ def _decimal(expression) -> ExpressionWrapper:
 def _conditions(period: Period, settings: ForecastSettings, prefix: str = "") -> dict[str, Q]:
     p = prefix
     # Won deals are closed; said so (`is_closed IN (true)`, see sales.models.CLOSED), a
-    # rep's deals closed in the period are one range of opportunity_owner_board_sums.
+    # rep's deals closed in the period are read from opportunity_owner_board_sums.
     won = Q(**{f"{p}is_closed__in": [True], f"{p}is_won": True})
     won &= Q(**{f"{p}close_date__gte": period.start})
     won &= Q(**{f"{p}close_date__lte": period.end})
