@@ -221,3 +221,18 @@ def test_page_queries_do_not_grow_with_deals(client, fixture):
     with CaptureQueriesContext(connection) as after:
         client.get(url, params)
     assert len(after) == len(before) and len(after) < 40
+
+
+def test_closed_deals_are_asked_as_an_index_equality(fixture):
+    """Every "closed in the period" condition reads `is_closed IN (true)` (sales.models.CLOSED):
+    a bare `is_closed` is no index equality to SQLite, which then read a rep's deals one by
+    one to find the closed ones (1.4 s on the L dataset)."""
+    org = fixture
+    with CaptureQueriesContext(connection) as captured:
+        sales_analysis(
+            viewer=org.rep1, period=parse_period("2026-Q3"), level="user", subject=org.rep1.pk
+        )
+    closed_reads = [q["sql"] for q in captured.captured_queries if "close_date" in q["sql"]]
+    assert closed_reads
+    for sql in closed_reads:
+        assert '"is_closed" IN (' in sql, sql
