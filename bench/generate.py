@@ -1089,6 +1089,48 @@ def _drop_foreign_keys(cursor) -> list[str]:
     return restore
 
 
+# The large tables the generator only writes to while loading (it reads them by primary key
+# or in one scan at most): their plain indexes are built once at the end instead of being
+# kept row by row. Follow-ups and account-contact links stay indexed: the generator looks
+# them up by account while loading.
+WRITE_ONLY_TABLES = (
+    "activities_activity",
+    "activities_activityassignee",
+    "core_changerecord",
+    "core_searchentry",
+    "core_timelineentry",
+    "customers_account",
+    "customers_contact",
+    "customers_duplicatekey",
+    "leads_lead",
+    "sales_opportunity",
+    "sales_opportunitycompetitor",
+    "sales_opportunitycontact",
+    "sales_opportunityline",
+    "sales_opportunitysplit",
+    "sales_stagehistory",
+)
+
+
+def _drop_plain_indexes(cursor, tables: tuple[str, ...] = WRITE_ONLY_TABLES) -> list[str]:
+    """Drop the indexes of `tables` that are neither the primary key nor unique nor behind
+    a constraint; answers the statements creating them again."""
+    cursor.execute(
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
+        "FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
+        "WHERE t.relnamespace = 'public'::regnamespace AND t.relname = ANY(%s) "
+        "AND NOT i.indisprimary AND NOT i.indisunique "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) "
+        "ORDER BY 1",
+        [list(tables)],
+    )
+    restore = []
+    for name, definition in cursor.fetchall():
+        cursor.execute(f"DROP INDEX {name}")
+        restore.append(definition)
+    return restore
+
+
 @contextlib.contextmanager
 def bulk_load(log: Callable[[str], None] = _log):
     """Settings for writing millions of rows into a new database, restored afterwards
@@ -1103,7 +1145,8 @@ def bulk_load(log: Callable[[str], None] = _log):
     PostgreSQL's foreign keys are dropped too and added back at the end, as pg_restore
     does: checked row by row at each commit they cost more than writing the rows, while
     adding one back validates the whole table in a single join, so every row is still
-    checked.
+    checked. So are the plain indexes of the tables only written to (WRITE_ONLY_TABLES),
+    built once at the end (as pg_restore does too).
     """
     from django.db import connection
 
@@ -1120,7 +1163,8 @@ def bulk_load(log: Callable[[str], None] = _log):
             # (Inside a transaction the index stays: PostgreSQL will not build it again
             # while the deferred foreign-key checks of the new rows are pending.)
             cursor.execute(f"DROP INDEX IF EXISTS {PG_INDEX}")
-            restore = [*pg_index, *_drop_foreign_keys(cursor), *restore]
+            indexes = _drop_plain_indexes(cursor)
+            restore = [*pg_index, *indexes, *_drop_foreign_keys(cursor), *restore]
     failed = False
     try:
         yield
