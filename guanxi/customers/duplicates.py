@@ -140,7 +140,7 @@ def key_holders(
 ) -> list[tuple[str, int, int]]:
     """(key, content type id, object id) of the records holding each key, at most `per_key`
     per key (the newest first). Each key is its own index range read: one `key IN (...)`
-    with a global limit hands the whole budget to the first crowded name block ("n:北京"
+    with a global limit hands the whole budget to the first crowded name block ("n:中国"
     holds tens of thousands of accounts) and leaves the phone and e-mail keys, which find
     the sure duplicates, without candidates."""
     per_key = per_key or CANDIDATES_PER_KEY
