@@ -72,3 +72,10 @@ def owned_models() -> list[type[OwnedModel]]:
         for model in apps.get_models()
         if issubclass(model, OwnedModel) and not model._meta.abstract
     ]
+
+
+def bounded_count(queryset: models.QuerySet, cap: int) -> tuple[int, bool]:
+    """How many rows, counting at most `cap` + 1 (a huge set costs no full count): the count
+    (at most `cap`) and whether there are more."""
+    counted = queryset.order_by().values("pk")[: cap + 1].count()
+    return min(counted, cap), counted > cap

@@ -24,7 +24,7 @@ from guanxi.core.exceptions import ActionNotAllowed, VersionConflict
 from guanxi.core.forms.generic import apply_service_errors
 from guanxi.core.phones import email_mask, phone_mask
 from guanxi.core.scope import can, is_administrator
-from guanxi.core.selectors import record_get_visible
+from guanxi.core.selectors import bounded_count, record_get_visible
 from guanxi.core.views.generic import RecordDetailView, RecordListView, safe_next_url
 from guanxi.core.views.registry import (
     Column,
@@ -454,13 +454,6 @@ group_registration = ModelRegistration(
 register_model_views(Group, group_registration)
 
 
-def bounded_count(queryset, cap: int | None = None) -> tuple[int, bool]:
-    """How many rows, counting at most `cap` + 1 (so a huge group costs no full count)."""
-    cap = MEMBER_COUNT_CAP if cap is None else cap
-    counted = queryset.order_by().values("pk")[: cap + 1].count()
-    return min(counted, cap), counted > cap
-
-
 def _count_text(count: int, capped: bool) -> str:
     if capped:
         return _("%(count)s+ accounts") % {"count": count}
@@ -475,7 +468,7 @@ class GroupDetailView(RecordDetailView):
         error = ""
         try:
             members = group_members(group=record, user=user).select_related("owner")
-            count, capped = bounded_count(members)
+            count, capped = bounded_count(members, MEMBER_COUNT_CAP)
             offset = (page - 1) * MEMBERS_PAGE_SIZE
             rows = list(
                 members.order_by("-created_at", "-id")[offset : offset + MEMBERS_PAGE_SIZE + 1]
@@ -558,7 +551,7 @@ class GroupMemberCountView(LoginRequiredMixin, View):
             if not (conditions.get("conditions") or []):
                 return HttpResponse(_("Add a condition to see how many accounts match."))
             queryset = Account.objects.visible_to(request.user).filter(conditions_q(conditions))
-            count, capped = bounded_count(queryset)
+            count, capped = bounded_count(queryset, MEMBER_COUNT_CAP)
         except (ValidationError, ValueError, TypeError) as error:
             text = _error_text(error) if isinstance(error, ValidationError) else str(error)
             return HttpResponse(format_html('<span class="text-danger">{}</span>', text))

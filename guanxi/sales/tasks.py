@@ -8,7 +8,7 @@ compared later.
 import datetime
 
 from django.utils import timezone
-from huey.contrib.djhuey import HUEY, db_periodic_task
+from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
 
 def monday_six_local(moment: datetime.datetime) -> bool:
@@ -24,3 +24,14 @@ def forecast_snapshot_task() -> int:
     from guanxi.sales.services.forecast import forecast_snapshot_take
 
     return forecast_snapshot_take()
+
+
+@db_task()
+def furthest_stages_refresh_task(pipeline_id: int) -> int:
+    """After a stage reorder: every deal of the process's furthest stage again (a pass over
+    all its deals, too long for the request that reordered)."""
+    from guanxi.sales.models import Pipeline
+    from guanxi.sales.services.pipelines import furthest_stages_refresh
+
+    pipeline = Pipeline.objects.filter(pk=pipeline_id).first()
+    return furthest_stages_refresh(pipeline) if pipeline is not None else 0

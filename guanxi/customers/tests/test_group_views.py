@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from guanxi.core.models import ChangeRecord, PicklistOption
+from guanxi.core.selectors import bounded_count
 from guanxi.core.services.records import record_create
 from guanxi.customers import services, views_contacts
 from guanxi.customers.models import Account, Group, GroupMember, MembershipLevel, PointsEntry
@@ -151,8 +152,8 @@ def test_member_count_is_bounded(client, en, monkeypatch):
 def test_bounded_count_counts_no_further_than_the_cap(en):
     for index in range(4):
         account(en.rep1, f"Cap {index}")
-    assert views_contacts.bounded_count(Account.objects.all(), cap=3) == (3, True)
-    assert views_contacts.bounded_count(Account.objects.all(), cap=10) == (4, False)
+    assert bounded_count(Account.objects.all(), cap=3) == (3, True)
+    assert bounded_count(Account.objects.all(), cap=10) == (4, False)
 
 
 def test_live_member_count(client, en):

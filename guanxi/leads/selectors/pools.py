@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 
 from guanxi.core.models import Department, User
 from guanxi.core.scope import is_administrator
+from guanxi.core.selectors import bounded_count
 from guanxi.customers.models import Account
 from guanxi.leads.models import (
     Lead,
@@ -271,22 +272,26 @@ def claims_today(*, user: User, pool: Pool, now: datetime.datetime | None = None
 OWNED_COUNT_CAP = 10_000
 
 
-def owned_count(*, user: User, kind: str, cap: int | None = None) -> int:
-    """How many records of the kind the user owns (leads: not yet converted); with `cap`,
-    counted no further than that (the answer is then at most `cap`)."""
+def owned_records(*, user: User, kind: str) -> models.QuerySet:
+    """The records of the kind the user owns (leads: not yet converted)."""
     records = pool_model(kind).objects.filter(owner=user)
     if kind == PoolKind.LEADS:
         records = records.exclude(status=LeadStatus.CONVERTED)
-    if cap is not None:
-        return records.order_by()[:cap].count()
-    return records.count()
+    return records
 
 
-def owned_text(owned: int) -> str:
-    """`owned_count(cap=OWNED_COUNT_CAP + 1)` for people: "10,000+" past the cap."""
-    if owned > OWNED_COUNT_CAP:
-        return f"{OWNED_COUNT_CAP:,}+"
-    return f"{owned:,}"
+def owned_count(*, user: User, kind: str) -> int:
+    return owned_records(user=user, kind=kind).count()
+
+
+def owns_at_least(*, user: User, kind: str, limit: int) -> bool:
+    """Whether the user owns `limit` records of the kind or more, counted no further."""
+    count, more = bounded_count(owned_records(user=user, kind=kind), limit)
+    return more or count >= limit
+
+
+def _count_text(count: int, more: bool) -> str:
+    return f"{count:,}+" if more else f"{count:,}"
 
 
 def pool_summaries(*, user: User) -> list[dict]:
@@ -308,7 +313,7 @@ def pool_summaries(*, user: User) -> list[dict]:
         .values_list("pool", "n")
     )
     owned = {
-        kind: owned_count(user=user, kind=kind, cap=OWNED_COUNT_CAP + 1)
+        kind: bounded_count(owned_records(user=user, kind=kind), OWNED_COUNT_CAP)
         for kind in {p.kind for p in pools}
     }
     member_ids = set(member_pool_ids(user))
@@ -317,8 +322,8 @@ def pool_summaries(*, user: User) -> list[dict]:
             "pool": pool,
             "records": counts.get(pool.pk, 0),
             "claimed_today": today.get(pool.pk, 0),
-            "owned": owned[pool.kind],
-            "owned_text": owned_text(owned[pool.kind]),
+            "owned": owned[pool.kind][0],
+            "owned_text": _count_text(*owned[pool.kind]),
             "is_member": pool.pk in member_ids,
         }
         for pool in pools

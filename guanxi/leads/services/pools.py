@@ -43,6 +43,7 @@ from guanxi.leads.selectors.pools import (
     is_pool_member,
     local_midnight,
     owned_count,
+    owns_at_least,
     pool_kind_of,
     records_due,
     recycle_countdown,
@@ -330,9 +331,7 @@ def _check_limits(*, actor: User, pool: Pool, entry: PoolEntry, now: datetime.da
             % {"count": taken_today, "limit": pool.claims_per_day, "pool": pool.name}
         )
     # Counted only up to the limit (was it reached?); in full only for the refusal's text.
-    if pool.max_owned and owned_count(user=actor, kind=pool.kind, cap=pool.max_owned) >= (
-        pool.max_owned
-    ):
+    if pool.max_owned and owns_at_least(user=actor, kind=pool.kind, limit=pool.max_owned):
         raise ValidationError(
             _(
                 "Ownership limit reached: you own %(count)s %(kind)s and %(pool)s allows "

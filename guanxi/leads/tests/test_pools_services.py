@@ -172,12 +172,12 @@ def test_ownership_refusal_tells_the_full_count_past_the_limit(org, east_pool):
         pool_claim(record=pooled, actor=org.rep1)
 
 
-def test_owned_count_stops_at_the_cap(org):
+def test_owns_at_least_counts_no_further_than_the_limit(org):
     for label in "abcd":
         make_pool_lead(owner=org.rep1, label=label)
     assert pool_selectors.owned_count(user=org.rep1, kind="leads") == 4
-    assert pool_selectors.owned_count(user=org.rep1, kind="leads", cap=2) == 2
-    assert pool_selectors.owned_count(user=org.rep1, kind="leads", cap=9) == 4
+    for limit, expected in ((2, True), (4, True), (5, False)):
+        assert pool_selectors.owns_at_least(user=org.rep1, kind="leads", limit=limit) is expected
 
 
 def test_former_owner_waits_for_the_cooldown(org, east_pool):

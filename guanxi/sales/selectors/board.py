@@ -41,6 +41,7 @@ from guanxi.core.scope import (
 )
 from guanxi.sales.models import (
     CLOSED,
+    OPEN,
     Opportunity,
     OpportunityLine,
     Pipeline,
@@ -196,9 +197,9 @@ def _on_board_parts(filters: BoardFilters, today: datetime.date | None = None) -
         closed_start, closed_end = period_bounds("month", today=today)
     else:
         closed_start, closed_end = start, end
-    # `is_closed IN (false)`, not `NOT is_closed`: SQLite uses only the first form as an
-    # equality on the index (opportunity_board_sums: process, closed?, stage, ...).
-    open_q = Q(is_closed__in=[False]) & _date_range_q("expected_close_date", start, end)
+    # OPEN and CLOSED are index equalities to SQLite (opportunity_board_sums: process,
+    # closed?, stage, ...), where `NOT is_closed` is not.
+    open_q = OPEN & _date_range_q("expected_close_date", start, end)
     closed_q = CLOSED & _date_range_q("close_date", closed_start, closed_end)
     return open_q, closed_q
 

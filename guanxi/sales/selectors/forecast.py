@@ -234,6 +234,13 @@ def _add(total: dict[str, Any], other: dict[str, Any]) -> None:
         total[name] = total.get(name, 0) + other.get(name, 0)
 
 
+def _summed(figures: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    total = _figures(None)
+    for other in figures:
+        _add(total, other)
+    return total
+
+
 def base_opportunities(viewer: User | None) -> QuerySet:
     """What a forecast may count: the viewer's visible opportunities (every one for a
     system job such as the weekly snapshot, `viewer=None`)."""
@@ -577,9 +584,7 @@ def forecast(
             period=period,
             settings=settings,
         )
-        totals = _figures(None)
-        for figures in own.values():
-            _add(totals, figures)
+        totals = _summed(own.values())
         target = targets_by_subject(
             period=period, level=TargetLevel.DEPARTMENT, metric=metric, ids=[department.pk]
         ).get(department.pk)
@@ -606,9 +611,7 @@ def forecast(
     rolled = roll_up(departments, own)
     # The company is every department's own figures (and those of no department) added up:
     # the same deals, without reading them a second time.
-    totals = _figures(None)
-    for figures in own.values():
-        _add(totals, figures)
+    totals = _summed(own.values())
     company_target = targets_by_subject(period=period, level=TargetLevel.COMPANY, metric=metric)
     total = _row(TargetLevel.COMPANY, None, _("Company"), totals, company_target.get(None))
     total.urls = drill_urls(period)

@@ -16,6 +16,7 @@ from guanxi.core.exceptions import ActionNotAllowed
 from guanxi.core.models import User
 from guanxi.core.scope import is_administrator
 from guanxi.sales.models import Opportunity, Pipeline, Stage, StageHistory, StageKind
+from guanxi.sales.tasks import furthest_stages_refresh_task
 
 # What a stage may require before an opportunity leaves it: opportunity fields, and the
 # related rows the opportunity services understand (see RELATED_CRITERIA).
@@ -179,7 +180,9 @@ def stages_reorder(*, actor: User, pipeline: Pipeline, stage_ids: Sequence[int])
     for position, stage in enumerate(ordered):
         stage.sort_order = position
     Stage.objects.bulk_update(ordered, ["sort_order"])
-    furthest_stages_refresh(pipeline)
+    # How far each deal got depends on the order: worked out again in the background (the
+    # funnel reads the former furthest stages until then).
+    transaction.on_commit(lambda: furthest_stages_refresh_task(pipeline.pk))
     return ordered
 
 

@@ -57,7 +57,7 @@ def test_reorder_stages_keeps_closing_stages_last(org):
         services.stages_reorder(actor=org.manager, pipeline=pipeline, stage_ids=new_order)
 
 
-def test_reordering_stages_recomputes_how_far_deals_got(org):
+def test_reordering_stages_recomputes_how_far_deals_got(org, django_capture_on_commit_callbacks):
     from guanxi.sales.services.opportunities import opportunity_move
 
     pipeline = Pipeline.objects.get(is_default=True)
@@ -69,7 +69,9 @@ def test_reordering_stages_recomputes_how_far_deals_got(org):
     deal.refresh_from_db()
     assert deal.furthest_stage == second
     new_order = [second.pk, first.pk, *[s.pk for s in stages[2:]]]
-    services.stages_reorder(actor=org.admin, pipeline=pipeline, stage_ids=new_order)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        services.stages_reorder(actor=org.admin, pipeline=pipeline, stage_ids=new_order)
+    assert len(callbacks) == 1  # the recount runs after the commit, as a background job
     deal.refresh_from_db()
     assert deal.furthest_stage == first  # now the later of the two it has been in
 
