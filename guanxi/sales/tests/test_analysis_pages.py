@@ -95,6 +95,18 @@ def test_headline_figures_and_comparisons(fixture):
     assert changes["won_amount"] == {"previous": D("483.3"), "last_year": D("775.0")}
 
 
+def test_sales_cycle_keeps_hours_and_is_averaged_by_the_database(fixture):
+    # K now took 20 days and 18 hours: (30 + 30 + 20.75) / 3 = 26.92
+    Opportunity.objects.filter(name="K").update(
+        closed_at=moment(2026, 9, 30) + datetime.timedelta(hours=18)
+    )
+    with CaptureQueriesContext(connection) as queries:
+        result = sales_analysis(viewer=fixture.admin, period=parse_period("2026-Q3"))
+    assert result.current.cycle_days == D("26.9")
+    # Subtracting date-times in the ORM calls a Python function per deal on SQLite.
+    assert not any("django_timestamp_diff" in q["sql"] for q in queries.captured_queries)
+
+
 def test_composition_of_won_revenue(fixture):
     result = sales_analysis(viewer=fixture.admin, period=parse_period("2026-Q3"))
     assert table(result.composition["rep"]) == [
