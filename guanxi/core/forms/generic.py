@@ -14,6 +14,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.models import apply_limit_choices_to_to_formfield
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import get_language
@@ -384,6 +385,9 @@ class BulkForm(forms.Form):
         for name in self.edit_fields:
             model_field = model._meta.get_field(name)
             form_field = model_field.formfield(required=False)
+            # A plain Form does not apply the field's limit_choices_to (a ModelForm does):
+            # without it a picklist field offered and accepted every picklist's options.
+            apply_limit_choices_to_to_formfield(form_field)
             if (
                 isinstance(form_field, forms.ModelChoiceField)
                 and form_field.queryset.model is PicklistOption

@@ -477,6 +477,33 @@ def test_bulk_edit_one_field_and_bulk_delete(client, en):
     assert list(Account.objects.values_list("name", flat=True)) == ["Second"]
 
 
+def test_bulk_edit_offers_and_accepts_only_the_fields_own_picklist(client, en):
+    account = make(en.rep1, "First")
+    client.force_login(en.rep1)
+    page = client.get(reverse("customers:account_list"))
+    choices = page.context["bulk_form"].fields["bulk_status"].choices
+    offered = {value.value for value, _label in choices if value}
+    assert offered and offered == set(
+        PicklistOption.objects.filter(picklist__code="account_status").values_list("pk", flat=True)
+    )
+    response = client.post(
+        reverse("customers:account_bulk"),
+        {
+            "action": "edit",
+            "pk": [account.pk],
+            "field": "status",
+            "bulk_status": industry("finance").pk,  # an industry is no status
+        },
+    )
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert account.status is None or account.status.picklist.code == "account_status"
+    assert account.status_id != industry("finance").pk
+    assert any("valid choice" in str(message) for message in response.wsgi_request._messages), [
+        str(m) for m in response.wsgi_request._messages
+    ]
+
+
 # --- Saved views -----------------------------------------------------------------------------
 def test_saved_view_save_apply_default_and_delete(client, en):
     make(en.rep1, "Person", kind=Account.Kind.INDIVIDUAL)
