@@ -20,8 +20,8 @@ targets.
   with the colleague on the deal's team. Every stage the deal left has its exit criteria
   (`required_fields`) satisfied, as `opportunity_move` / `opportunity_win` demand;
   `probability`, `amount_company`, `stage_entered_at`, `is_closed` / `is_won` /
-  `closed_at` / `close_date` / `lost_reason` / `winner` and `version` are what the services
-  leave behind, and the stage history has one stay per stage (entered_at / left_at, the
+  `closed_at` / `close_date` / `lost_reason` / `winner`, `furthest_stage` /
+  `closed_from_stage` and `version` are what the services leave behind, and the stage history has one stay per stage (entered_at / left_at, the
   open stay last);
 - with them: the "created" / "stage changed" / "won" / "lost" timeline entries, the CREATE
   history entries (unless --no-history) and the search entries (opportunities are
@@ -632,6 +632,7 @@ def build_sales(ctx: GenContext) -> None:
                 stage_entered_at=entered[-1],
                 # The furthest stage of the path (the lost stage never is).
                 furthest_stage_id=(process.won if closed and won else stages[reached]).pk,
+                closed_from_stage_id=stages[reached].pk if closed else None,
                 owner_id=owner,
                 department_id=department,
                 created_by_id=owner,

@@ -375,6 +375,19 @@ class Opportunity(OwnedModel):
         related_name="+",
         db_index=False,
     )
+    # The open stage it was in when it was won or lost: the lost-deal analysis counts where
+    # deals were lost without reading each one's stage history, and reopening goes back to
+    # it. Kept by the win / lose / reopen services.
+    closed_from_stage = models.ForeignKey(
+        Stage,
+        verbose_name=_("closed from stage"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
     last_followed_up_at = models.DateTimeField(
         _("last followed up"), null=True, blank=True, editable=False
     )

@@ -321,6 +321,10 @@ def test_toy_opportunities_look_service_made(toy):
             key=lambda visited: visited.sort_order,
         )
         assert opportunity.furthest_stage_id == furthest.pk, opportunity.pk
+        # Closed from the last open stage it stayed in.
+        open_stays = [stay.stage_id for stay in stays if stay.stage.kind == StageKind.OPEN]
+        closed_from = open_stays[-1] if opportunity.is_closed else None
+        assert opportunity.closed_from_stage_id == closed_from, opportunity.pk
         assert stays[-1].entered_at == opportunity.stage_entered_at
         entry = SearchEntry.objects.get(content_type=opportunity_type, object_id=opportunity.pk)
         assert entry.document == registration.document_of(opportunity)

@@ -10,7 +10,8 @@ Definitions:
 - composition: won deals by product (their lines, converted at the deal's rate), region
   (the account's province), industry (the account's), rep (the owner; splits are a forecast
   matter) and source;
-- stage where lost: the last open stage the deal was in before its lost stage (StageHistory).
+- stage where lost: the open stage the deal was in when it was lost
+  (`Opportunity.closed_from_stage`).
 """
 
 from __future__ import annotations
@@ -26,10 +27,8 @@ from django.db.models import (
     DecimalField,
     ExpressionWrapper,
     F,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
 )
 from django.db.models.functions import NullIf
@@ -43,8 +42,6 @@ from guanxi.sales.models import (
     Opportunity,
     OpportunityLine,
     Stage,
-    StageHistory,
-    StageKind,
     TargetLevel,
 )
 from guanxi.sales.selectors.forecast import Period, _opportunity_list_url, money, period_of
@@ -312,15 +309,9 @@ def lost_by_competitor(lost: QuerySet, period: Period, whose: dict | None = None
 
 
 def lost_by_stage(lost: QuerySet) -> list[Slice]:
-    last_open = Subquery(
-        StageHistory.objects.filter(opportunity=OuterRef("pk"), stage__kind=StageKind.OPEN)
-        .order_by("-entered_at", "-id")
-        .values("stage_id")[:1]
-    )
     rows = list(
         lost.order_by()
-        .annotate(lost_at=last_open)
-        .values("lost_at")
+        .values(lost_at=F("closed_from_stage_id"))
         .annotate(count=Count("pk"), amount=Sum("amount_company"))
     )
     stages = {

@@ -399,6 +399,7 @@ def _close(opportunity, *, actor, stage, won: bool, version, extra: dict, text: 
             "is_won": won,
             "closed_at": now,
             "close_date": timezone.localdate(now),
+            "closed_from_stage": opportunity.stage,
             **extra,
         },
         actor=actor,
@@ -480,13 +481,7 @@ def opportunity_reopen(
     """Back to the open stage it was in before closing."""
     if not opportunity.is_closed:
         raise ValidationError(_("This opportunity is not closed."))
-    last_open = (
-        StageHistory.objects.filter(opportunity=opportunity, stage__kind=StageKind.OPEN)
-        .order_by("-entered_at", "-id")
-        .select_related("stage")
-        .first()
-    )
-    stage = last_open.stage if last_open else first_open_stage(opportunity.pipeline)
+    stage = opportunity.closed_from_stage or first_open_stage(opportunity.pipeline)
     now = timezone.now()
     record_update(
         instance=opportunity,
@@ -500,6 +495,7 @@ def opportunity_reopen(
             "close_date": None,
             "lost_reason": None,
             "winner": None,
+            "closed_from_stage": None,
         },
         actor=actor,
         version=version,

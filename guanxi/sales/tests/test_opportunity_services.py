@@ -1,4 +1,5 @@
 import datetime
+import importlib
 from decimal import Decimal
 
 import pytest
@@ -11,6 +12,7 @@ from guanxi.sales.models import (
     Competitor,
     CompetitorStatus,
     ExchangeRate,
+    Opportunity,
     Pipeline,
     PriceBook,
     PriceBookEntry,
@@ -134,6 +136,42 @@ def test_furthest_stage_follows_the_moves_forward_only(org, pipeline):
     assert _furthest(opportunity) == "Won"
     services.opportunity_reopen(opportunity=opportunity, actor=org.rep1)
     assert _furthest(opportunity) == "Won"
+
+
+def test_closing_keeps_the_stage_it_was_closed_from_and_reopening_goes_back(org, pipeline):
+    by_name = stages(pipeline)
+    opportunity = _opportunity(org, expected_close_date=datetime.date(2027, 3, 1))
+    services.opportunity_move(opportunity=opportunity, actor=org.rep1, stage=by_name["Proposal"])
+    services.opportunity_move(
+        opportunity=opportunity, actor=org.rep1, stage=by_name["Needs analysis"]
+    )
+    price = PicklistOption.objects.get(picklist__code="lost_reason", value="price")
+    services.opportunity_lose(opportunity=opportunity, actor=org.rep1, reason=price)
+    opportunity.refresh_from_db()
+    assert opportunity.closed_from_stage == by_name["Needs analysis"]  # not the furthest
+    services.opportunity_reopen(opportunity=opportunity, actor=org.rep1)
+    opportunity.refresh_from_db()
+    assert opportunity.stage == by_name["Needs analysis"] and opportunity.closed_from_stage is None
+    services.opportunity_win(opportunity=opportunity, actor=org.rep1)
+    opportunity.refresh_from_db()
+    assert opportunity.closed_from_stage == by_name["Needs analysis"]
+
+
+def test_migration_fills_the_stage_closed_from_out_of_the_history(org, pipeline):
+    from django.apps import apps
+
+    fill = importlib.import_module(
+        "guanxi.sales.migrations.0007_opportunity_closed_from_stage"
+    ).fill_closed_from_stages
+    by_name = stages(pipeline)
+    lost, still_open = _opportunity(org), _opportunity(org)
+    services.opportunity_move(opportunity=lost, actor=org.rep1, stage=by_name["Proposal"])
+    price = PicklistOption.objects.get(picklist__code="lost_reason", value="price")
+    services.opportunity_lose(opportunity=lost, actor=org.rep1, reason=price)
+    Opportunity.objects.update(closed_from_stage=None)
+    fill(apps, None)
+    assert Opportunity.objects.get(pk=lost.pk).closed_from_stage == by_name["Proposal"]
+    assert Opportunity.objects.get(pk=still_open.pk).closed_from_stage is None
 
 
 def test_lines_take_tiered_prices_and_set_the_amount(org):
