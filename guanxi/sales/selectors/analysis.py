@@ -37,9 +37,10 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from guanxi.core.expressions import DayNumber
-from guanxi.core.models import Department, User
+from guanxi.core.models import Department, PicklistOption, User
 from guanxi.sales.models import (
     CLOSED,
+    Competitor,
     Opportunity,
     OpportunityLine,
     Stage,
@@ -192,14 +193,6 @@ def _with_shares(slices: list[Slice]) -> list[Slice]:
     return slices
 
 
-def _group(qs: QuerySet, key: str, *label_fields: str) -> list[dict]:
-    return list(
-        qs.order_by()
-        .values(key, *label_fields)
-        .annotate(count=Count("pk"), amount=Sum("amount_company"))
-    )
-
-
 @dataclass
 class Links:
     """Drill-down links into the opportunity list, narrowed to the page's person or
@@ -249,87 +242,117 @@ def by_product(won: QuerySet) -> list[Slice]:
     )
 
 
-def by_region(won: QuerySet) -> list[Slice]:
+def _grouped(qs: QuerySet, *keys: str) -> list[dict]:
+    """`qs` counted and summed per combination of `keys`, read once for several breakdowns
+    (each then rolls the rows up by its own key): the period's deals are read, and joined to
+    their accounts, once instead of once per breakdown."""
+    return list(
+        qs.order_by().values(*keys).annotate(count=Count("pk"), amount=Sum("amount_company"))
+    )
+
+
+def _rolled_up(rows: list[dict], key: str) -> list[tuple[Any, int, Decimal]]:
+    """(value of `key`, count, amount) per value of `key` in grouped rows."""
+    totals: dict[Any, list] = {}
+    for row in rows:
+        total = totals.setdefault(row[key], [0, Decimal(0)])
+        total[0] += row["count"]
+        total[1] += Decimal(row["amount"] or 0)
+    return [(value, count, amount) for value, (count, amount) in totals.items()]
+
+
+def _option_labels(ids) -> dict[int, str]:
+    return {
+        pk: _label(zh, en)
+        for pk, zh, en in PicklistOption.objects.filter(
+            pk__in=[pk for pk in ids if pk]
+        ).values_list("pk", "label_zh", "label_en")
+    }
+
+
+def _option_slices(rows: list[dict], key: str) -> list[Slice]:
+    totals = _rolled_up(rows, key)
+    labels = _option_labels(value for value, _count, _amount in totals)
     return _with_shares(
         [
-            Slice(
-                row["account__province"],
-                row["account__province"] or _("(no region)"),
-                row["count"],
-                money(row["amount"]),
-            )
-            for row in _group(won, "account__province")
+            Slice(value, labels.get(value) or _("(not set)"), count, money(amount))
+            for value, count, amount in totals
         ]
     )
 
 
-def _option_slices(qs: QuerySet, key: str) -> list[Slice]:
-    rows = _group(qs, f"{key}_id", f"{key}__label_zh", f"{key}__label_en")
+def by_region(won_by_account: list[dict]) -> list[Slice]:
     return _with_shares(
         [
-            Slice(
-                row[f"{key}_id"],
-                _label(row[f"{key}__label_zh"], row[f"{key}__label_en"]) or _("(not set)"),
-                row["count"],
-                money(row["amount"]),
-            )
-            for row in rows
+            Slice(province, province or _("(no region)"), count, money(amount))
+            for province, count, amount in _rolled_up(won_by_account, "account__province")
         ]
     )
 
 
-def by_industry(won: QuerySet) -> list[Slice]:
-    return _option_slices(won, "account__industry")
+def by_industry(won_by_account: list[dict]) -> list[Slice]:
+    return _option_slices(won_by_account, "account__industry_id")
 
 
-def by_source(won: QuerySet) -> list[Slice]:
-    return _option_slices(won, "source")
+def by_source(won_by_owner: list[dict]) -> list[Slice]:
+    return _option_slices(won_by_owner, "source_id")
 
 
-def by_rep(qs: QuerySet, links: Links, status: str) -> list[Slice]:
-    rows = _group(qs, "owner_id", "owner__display_name", "owner__username")
+def by_rep(by_owner: list[dict], links: Links, status: str) -> list[Slice]:
+    totals = _rolled_up(by_owner, "owner_id")
+    names = {
+        pk: display_name or username
+        for pk, display_name, username in User.objects.filter(
+            pk__in=[pk for pk, _count, _amount in totals if pk]
+        ).values_list("pk", "display_name", "username")
+    }
     return _with_shares(
         [
             Slice(
-                row["owner_id"],
-                row["owner__display_name"] or row["owner__username"] or _("(nobody)"),
-                row["count"],
-                money(row["amount"]),
-                url=links.to(status, owner=row["owner_id"]),
+                pk,
+                names.get(pk) or _("(nobody)"),
+                count,
+                money(amount),
+                url=links.to(status, owner=pk),
             )
-            for row in rows
+            for pk, count, amount in totals
         ]
     )
 
 
-def lost_by_reason(lost: QuerySet, links: Links) -> list[Slice]:
-    slices = _option_slices(lost, "lost_reason")
+def lost_by_reason(lost_rows: list[dict], links: Links) -> list[Slice]:
+    slices = _option_slices(lost_rows, "lost_reason_id")
     for item in slices:
         item.url = links.to("lost", lost_reason=item.key)
     return slices
 
 
-def lost_by_competitor(lost: QuerySet, links: Links) -> list[Slice]:
+def lost_by_competitor(lost_rows: list[dict], links: Links) -> list[Slice]:
+    totals = _rolled_up(lost_rows, "winner_id")
+    names = dict(
+        Competitor.objects.filter(pk__in=[pk for pk, _count, _amount in totals if pk]).values_list(
+            "pk", "name"
+        )
+    )
     return _with_shares(
         [
             Slice(
-                row["winner_id"],
-                row["winner__name"] or _("(no competitor named)"),
-                row["count"],
-                money(row["amount"]),
-                url=links.to("lost", winner=row["winner_id"]),
+                pk,
+                names.get(pk) or _("(no competitor named)"),
+                count,
+                money(amount),
+                url=links.to("lost", winner=pk),
             )
-            for row in _group(lost, "winner_id", "winner__name")
+            for pk, count, amount in totals
         ]
     )
 
 
-def lost_by_stage(lost: QuerySet) -> list[Slice]:
-    rows = list(
-        lost.order_by()
-        .values(lost_at=F("closed_from_stage_id"))
-        .annotate(count=Count("pk"), amount=Sum("amount_company"))
-    )
+def lost_by_stage(lost_rows: list[dict]) -> list[Slice]:
+    rows = [
+        {"lost_at": stage_id, "count": count, "amount": amount}
+        for stage_id, count, amount in _rolled_up(lost_rows, "closed_from_stage_id")
+    ]
     stages = {
         stage.pk: stage
         for stage in Stage.objects.filter(
@@ -460,7 +483,11 @@ def sales_analysis(
         opportunities, [period, period.previous(), period.same_last_year()]
     )
     won = opportunities.filter(_won(period))
+    won_by_account = _grouped(won, "account__province", "account__industry_id")
+    won_by_owner = _grouped(won, "owner_id", "source_id")
     lost = opportunities.filter(_lost(period))
+    lost_rows = _grouped(lost, "lost_reason_id", "winner_id", "closed_from_stage_id")
+    lost_by_owner = _grouped(lost, "owner_id")
     owner = subject if level == TargetLevel.USER else None
     department = subject if level == TargetLevel.DEPARTMENT else None
     # The drill-down links open the list narrowed to the same person or department.
@@ -472,16 +499,16 @@ def sales_analysis(
         last_year=last_year,
         composition={
             "product": by_product(won),
-            "region": by_region(won),
-            "industry": by_industry(won),
-            "rep": by_rep(won, links, "won"),
-            "source": by_source(won),
+            "region": by_region(won_by_account),
+            "industry": by_industry(won_by_account),
+            "rep": by_rep(won_by_owner, links, "won"),
+            "source": by_source(won_by_owner),
         },
         lost={
-            "reason": lost_by_reason(lost, links),
-            "competitor": lost_by_competitor(lost, links),
-            "stage": lost_by_stage(lost),
-            "rep": by_rep(lost, links, "lost"),
+            "reason": lost_by_reason(lost_rows, links),
+            "competitor": lost_by_competitor(lost_rows, links),
+            "stage": lost_by_stage(lost_rows),
+            "rep": by_rep(lost_by_owner, links, "lost"),
         },
         trend=monthly_trend(opportunities, period.end, links),
         urls={
