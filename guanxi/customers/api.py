@@ -153,15 +153,14 @@ class AccountViewSet(OwnedRecordViewSet):
     queryset = Account.objects.none()  # the real one starts from visible_to(user)
     serializer_class = AccountSerializer
     filterset_class = AccountFilter
-    list_select_related = (
-        "owner",
+    list_select_related = ("owner", "account_manager")
+    list_prefetch_related = (
         "industry",
         "source",
         "status",
         "credit_rating",
         "level",
         "membership_level",
-        "account_manager",
     )
     ordering_fields = ("name", "created_at", "updated_at")
 

@@ -267,6 +267,10 @@ class OwnedRecordViewSet(GuanxiAPIMixin, viewsets.ModelViewSet):
     model: type[OwnedModel]
     permission_classes = [permissions.IsAuthenticated, RecordActionPermission]
     role_actions: dict[str, str] = ROLE_ACTIONS
+    # Join only the few big relations a page needs and prefetch the small lookup tables
+    # (picklist options, levels, processes): PostgreSQL searches join orders exhaustively,
+    # and an account page joined to its eight lookups took 38 ms to plan and 1 ms to run
+    # (dataset L); each prefetch is one `id IN (...)` of a tiny table.
     list_select_related: tuple[str, ...] = ("owner",)
     list_prefetch_related: tuple[str, ...] = ()
     ordering_fields: tuple[str, ...] = ("created_at", "updated_at")

@@ -99,3 +99,24 @@ def test_notification_list_does_not_grow_with_rows(org, django_assert_max_num_qu
     assert queries_for(client, url) == few
     with django_assert_max_num_queries(4):
         client.get(url)
+
+
+@pytest.mark.parametrize(
+    ("url", "table"),
+    [("/api/v1/accounts/", "customers_account"), ("/api/v1/opportunities/", "sales_opportunity")],
+)
+def test_list_pages_join_only_a_few_tables(org, url, table):
+    # PostgreSQL searches join orders exhaustively: the account page joined to its eight
+    # lookups took 38 ms to plan and 1 ms to run on dataset L. Small lookup tables are
+    # prefetched instead.
+    make_accounts(org, 3)
+    client = api_client(org.admin, token=True)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    pages = [
+        query["sql"]
+        for query in captured.captured_queries
+        if query["sql"].startswith(f'SELECT "{table}"."id"') and "LIMIT" in query["sql"]
+    ]
+    assert pages, [query["sql"][:120] for query in captured.captured_queries]
+    assert all(sql.count(" JOIN ") <= 3 for sql in pages), pages

@@ -279,7 +279,8 @@ class OpportunityViewSet(OwnedRecordViewSet):
     queryset = Opportunity.objects.none()
     serializer_class = OpportunitySerializer
     filterset_class = OpportunityFilter
-    list_select_related = ("owner", "account", "pipeline", "stage", "source", "lost_reason")
+    list_select_related = ("owner", "account", "stage")
+    list_prefetch_related = ("pipeline", "source", "lost_reason")
     list_in_parts = True
     role_actions = {
         **ROLE_ACTIONS,
