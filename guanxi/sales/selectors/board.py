@@ -346,7 +346,12 @@ def first_cards(open_cards: QuerySet[Opportunity], stage_ids: list[int], limit: 
             dated = in_stage.filter(expected_close_date__isnull=False).order_by(
                 "expected_close_date", "pk"
             )
-            undated = in_stage.filter(expected_close_date__isnull=True).order_by("pk")
+            # Ordered by the (empty) date too, so the walk stays on the stage's index: by id
+            # alone PostgreSQL walked the primary key through every deal of the company
+            # looking for the few without a date (186 ms a column on L).
+            undated = in_stage.filter(expected_close_date__isnull=True).order_by(
+                "expected_close_date", "pk"
+            )
             ids.update(dated[:limit])
             ids.update(undated[:limit])
     found = (
