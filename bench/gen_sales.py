@@ -21,8 +21,8 @@ targets.
   (`required_fields`) satisfied, as `opportunity_move` / `opportunity_win` demand;
   `probability`, `amount_company`, `stage_entered_at`, `is_closed` / `is_won` /
   `closed_at` / `close_date` / `lost_reason` / `winner`, `furthest_stage` /
-  `closed_from_stage` and `version` are what the services leave behind, and the stage history has one stay per stage (entered_at / left_at, the
-  open stay last);
+  `closed_from_stage` and `version` are what the services leave behind, and the stage
+  history has one stay per stage (entered_at / left_at, the open stay last);
 - with them: the "created" / "stage changed" / "won" / "lost" timeline entries, the CREATE
   history entries (unless --no-history) and the search entries (opportunities are
   registered for search);
