@@ -472,8 +472,9 @@ def _is_opportunity_page_query(sql: str) -> bool:
 
 
 def _is_board_cards_query(sql: str) -> bool:
-    """The cards: each open stage's first ids (`first_cards`), fetched with account and owner."""
-    return 'from "sales_opportunity"' in sql and " in (select " in sql and " limit " in sql
+    """The cards: each open stage's first ids (`first_cards`) fetched with account and owner,
+    or the API's page of open deals (with their accounts)."""
+    return 'from "sales_opportunity"' in sql and '"customers_account"."name"' in sql
 
 
 def _is_funnel_reached_query(sql: str) -> bool:
