@@ -20,7 +20,6 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
-from urllib.parse import urlencode
 
 from django.db.models import (
     Avg,
@@ -33,7 +32,6 @@ from django.db.models import (
     Sum,
 )
 from django.db.models.functions import NullIf
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from guanxi.core.expressions import DayNumber
@@ -46,14 +44,15 @@ from guanxi.sales.models import (
     Stage,
     TargetLevel,
 )
-from guanxi.sales.selectors.forecast import Period, _opportunity_list_url, money, period_of
+from guanxi.sales.selectors.forecast import (
+    Period,
+    _opportunity_list_url,
+    money,
+    period_of,
+    with_query,
+)
 
 ONE_DECIMAL = Decimal("0.1")
-
-
-def _label(zh: str | None, en: str | None) -> str:
-    zh_first = (get_language() or "zh").startswith("zh")
-    return (zh if zh_first else (en or zh)) or (zh or "")
 
 
 def opportunities_of(*, viewer: User, level: str, subject: int | None) -> QuerySet:
@@ -214,7 +213,7 @@ class Links:
             "close_to": period.end.isoformat(),
             "status": status,
         }
-        return f"{self.path}?{urlencode({k: v for k, v in query.items() if v not in (None, '')})}"
+        return with_query(self.path, query)
 
 
 def by_product(won: QuerySet) -> list[Slice]:
@@ -262,12 +261,10 @@ def _rolled_up(rows: list[dict], key: str) -> list[tuple[Any, int, Decimal]]:
 
 
 def _option_labels(ids) -> dict[int, str]:
-    return {
-        pk: _label(zh, en)
-        for pk, zh, en in PicklistOption.objects.filter(
-            pk__in=[pk for pk in ids if pk]
-        ).values_list("pk", "label_zh", "label_en")
-    }
+    options = PicklistOption.objects.filter(pk__in=[pk for pk in ids if pk]).only(
+        "label_zh", "label_en"
+    )
+    return {option.pk: option.label for option in options}
 
 
 def _option_slices(rows: list[dict], key: str) -> list[Slice]:
@@ -300,12 +297,10 @@ def by_source(won_by_owner: list[dict]) -> list[Slice]:
 
 def by_rep(by_owner: list[dict], links: Links, status: str) -> list[Slice]:
     totals = _rolled_up(by_owner, "owner_id")
-    names = {
-        pk: display_name or username
-        for pk, display_name, username in User.objects.filter(
-            pk__in=[pk for pk, _count, _amount in totals if pk]
-        ).values_list("pk", "display_name", "username")
-    }
+    owners = User.objects.filter(pk__in=[pk for pk, _count, _amount in totals if pk]).only(
+        "display_name", "first_name", "last_name", "username"
+    )
+    names = {owner.pk: str(owner) for owner in owners}
     return _with_shares(
         [
             Slice(

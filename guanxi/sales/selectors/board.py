@@ -326,9 +326,10 @@ CARD_FIELDS = (
 
 def first_cards(open_cards: QuerySet[Opportunity], stage_ids: list[int], limit: int) -> list:
     """The first `limit` cards of each stage, soonest expected close first (those without a
-    date last), in one query. Each stage's ids come from its own bounded walk of the
-    (pipeline, stage, expected_close_date) index — dated ones, then undated ones — so the
-    board does not number every open deal of the process to keep fifty per column.
+    date last). Each stage's ids come from bounded walks of the (pipeline, stage,
+    expected_close_date) index — dated ones, then undated ones while the dated ones leave
+    room — so the board does not number every open deal of the process to keep fifty per
+    column.
 
     The walks run as queries of their own and the cards are then read by id: written as
     one statement (`id IN (walk) OR id IN (walk) ...`), PostgreSQL cannot use an index for
@@ -341,19 +342,23 @@ def first_cards(open_cards: QuerySet[Opportunity], stage_ids: list[int], limit: 
     parts = getattr(open_cards, "_gx_parts", ()) or (Q(),)
     ids: set[int] = set()
     for stage_id in stage_ids:
-        for part in parts:
-            in_stage = open_cards.filter(part, stage_id=stage_id).values_list("pk", flat=True)
-            dated = in_stage.filter(expected_close_date__isnull=False).order_by(
-                "expected_close_date", "pk"
-            )
+        in_stage = [
+            open_cards.filter(part, stage_id=stage_id).values_list("pk", flat=True)
+            for part in parts
+        ]
+        dated: set[int] = set()
+        for walk in in_stage:
+            with_date = walk.filter(expected_close_date__isnull=False)
+            dated.update(with_date.order_by("expected_close_date", "pk")[:limit])
+        ids |= dated
+        if len(dated) >= limit:
+            continue  # undated cards come after the dated ones: none would be shown
+        for walk in in_stage:
             # Ordered by the (empty) date too, so the walk stays on the stage's index: by id
             # alone PostgreSQL walked the primary key through every deal of the company
             # looking for the few without a date (186 ms a column on L).
-            undated = in_stage.filter(expected_close_date__isnull=True).order_by(
-                "expected_close_date", "pk"
-            )
-            ids.update(dated[:limit])
-            ids.update(undated[:limit])
+            undated = walk.filter(expected_close_date__isnull=True)
+            ids.update(undated.order_by("expected_close_date", "pk")[:limit])
     found = (
         Opportunity.objects.filter(pk__in=sorted(ids))
         .select_related("account", "owner")

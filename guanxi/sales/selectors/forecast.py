@@ -480,8 +480,13 @@ def _opportunity_list_url(**params) -> str:
         url = reverse("sales:opportunity_list")
     except NoReverseMatch:
         return ""
+    return with_query(url, params)
+
+
+def with_query(path: str, params: dict[str, Any]) -> str:
+    """`path` with the parameters that have a value as its query string."""
     query = {key: value for key, value in params.items() if value not in (None, "")}
-    return f"{url}?{urlencode(query)}" if query else url
+    return f"{path}?{urlencode(query)}" if query else path
 
 
 def drill_urls(period: Period, **subject) -> dict[str, str]:

@@ -125,6 +125,16 @@ def test_composition_of_won_revenue(fixture):
     assert [s.amount for s in result.composition["source"]] == [D("175000")]
 
 
+def test_rep_slices_name_people_as_the_rest_of_the_site_does(fixture):
+    User = type(fixture.rep1)
+    User.objects.filter(pk=fixture.rep1.pk).update(
+        display_name="", first_name="Lei", last_name="Li"
+    )
+    result = sales_analysis(viewer=fixture.admin, period=parse_period("2026-Q3"))
+    expected = str(User.objects.get(pk=fixture.rep1.pk))
+    assert expected != "rep1" and expected in [str(s.label) for s in result.composition["rep"]]
+
+
 def test_lost_deal_analysis(fixture):
     result = sales_analysis(viewer=fixture.admin, period=parse_period("2026-Q3"))
     assert table(result.lost["reason"]) == [

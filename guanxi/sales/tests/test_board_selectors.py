@@ -267,6 +267,28 @@ def test_cards_are_read_by_id_after_each_column_walk(org, pipeline, who):
     assert "IN (SELECT" not in card_reads[0].upper(), card_reads[0]
 
 
+def test_a_column_full_of_dated_cards_does_not_look_for_undated_ones(org, pipeline):
+    today = timezone.localdate()
+    for number in range(4):
+        make_opportunity(org.rep1, f"Dated {number}", expected_close_date=today)
+    undated = make_opportunity(org.rep1, "Undated")
+    Opportunity.objects.filter(pk=undated.pk).update(expected_close_date=None)
+    with CaptureQueriesContext(connection) as captured:
+        data = selectors.board(org.manager, selectors.BoardFilters(pipeline=pipeline), limit=3)
+    column = by_stage(data)["Qualification"]
+    assert [card.name for card in column.cards] == ["Dated 0", "Dated 1", "Dated 2"]
+    undated_walks = [
+        query["sql"]
+        for query in captured.captured_queries
+        if '"expected_close_date" IS NULL' in query["sql"] and "LIMIT" in query["sql"]
+    ]
+    # One per column that still had room (every open stage but Qualification).
+    open_stages = pipeline.stages.filter(kind="open").count()
+    assert len(undated_walks) == open_stages - 1, undated_walks
+    more = selectors.board(org.manager, selectors.BoardFilters(pipeline=pipeline), limit=6)
+    assert by_stage(more)["Qualification"].cards[-1].name == "Undated"
+
+
 def test_days_in_stage_and_overdue_flag(org, pipeline):
     opportunity = make_opportunity(org.rep1, "Slow")
     fresh = make_opportunity(org.rep1, "Fresh")
