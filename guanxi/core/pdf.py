@@ -113,7 +113,8 @@ class Address:
 
 # --- text layout -----------------------------------------------------------------------------
 def text_width(text: str, size: float) -> float:
-    return pdfmetrics.stringWidth(text, FONT_NAME, size)
+    # Layout may be asked for before any canvas exists (e.g. to size a label preview).
+    return pdfmetrics.stringWidth(text, register_fonts(), size)
 
 
 def wrap_text(text: str, size: float, width: float) -> list[str]:
