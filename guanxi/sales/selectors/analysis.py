@@ -34,7 +34,7 @@ from django.db.models import (
 from django.db.models.functions import NullIf
 from django.utils.translation import gettext as _
 
-from guanxi.core.expressions import DayNumber
+from guanxi.core.expressions import DayNumber, RowCount
 from guanxi.core.models import Department, PicklistOption, User
 from guanxi.sales.models import (
     CLOSED,
@@ -122,8 +122,8 @@ def kpis(opportunities: QuerySet, periods: list[Period]) -> list[Kpis]:
     """Headline figures of several periods in one aggregate query."""
     aggregates: dict[str, Any] = {}
     for index, period in enumerate(periods):
-        aggregates[f"won_count_{index}"] = Count("pk", filter=_won(period))
-        aggregates[f"lost_count_{index}"] = Count("pk", filter=_lost(period))
+        aggregates[f"won_count_{index}"] = RowCount(filter=_won(period))
+        aggregates[f"lost_count_{index}"] = RowCount(filter=_lost(period))
         aggregates[f"won_amount_{index}"] = Sum("amount_company", filter=_won(period))
         aggregates[f"lost_amount_{index}"] = Sum("amount_company", filter=_lost(period))
         # The average cycle as avg(closed) - avg(created) of the same deals (see DayNumber).
@@ -246,7 +246,7 @@ def _grouped(qs: QuerySet, *keys: str) -> list[dict]:
     (each then rolls the rows up by its own key): the period's deals are read, and joined to
     their accounts, once instead of once per breakdown."""
     return list(
-        qs.order_by().values(*keys).annotate(count=Count("pk"), amount=Sum("amount_company"))
+        qs.order_by().values(*keys).annotate(count=RowCount(), amount=Sum("amount_company"))
     )
 
 
@@ -389,7 +389,7 @@ def monthly_trend(
         opportunities.filter(CLOSED, close_date__gte=start, close_date__lte=end)
         .order_by()
         .values("close_date", "is_won")
-        .annotate(n=Count("pk"), amount=Sum("amount_company"))
+        .annotate(n=RowCount(), amount=Sum("amount_company"))
     )
     found: dict[tuple[int, int], dict[str, Any]] = {}
     for row in rows:

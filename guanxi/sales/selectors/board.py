@@ -16,7 +16,6 @@ from typing import Any
 
 from django.db.models import (
     Case,
-    Count,
     DecimalField,
     Exists,
     F,
@@ -31,6 +30,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from guanxi.core.expressions import RowCount
 from guanxi.core.models import DataScope, Department, User
 from guanxi.core.scope import (
     disjoint_parts,
@@ -231,7 +231,7 @@ def column_totals(
         .order_by()
         .values("stage_id")
         .annotate(
-            count=Count("pk"),
+            count=RowCount(),
             total=Coalesce(Sum("amount_company"), Value(ZERO), output_field=TOTAL_FIELD),
             weighted_raw=Coalesce(
                 Sum(F("amount_company") * F("probability"), output_field=WEIGHT_FIELD),
@@ -453,13 +453,13 @@ def funnel(
     for step in steps:
         ids = sorted(won_ids) if step.stage.kind == StageKind.WON else [step.stage.pk]
         here = now_here & Q(stage_id__in=ids)
-        per_step[f"count_{step.stage.pk}"] = Count("pk", filter=here)
+        per_step[f"count_{step.stage.pk}"] = RowCount(filter=here)
         per_step[f"amount_{step.stage.pk}"] = Sum("amount_company", filter=here)
     rows = list(
         base.order_by()
         .annotate(reached_stage=Coalesce("furthest_stage_id", "stage_id"))
         .values("reached_stage")
-        .annotate(n=Count("pk"), **per_step)
+        .annotate(n=RowCount(), **per_step)
     )
     for step in steps:
         step.count = sum(row[f"count_{step.stage.pk}"] for row in rows)

@@ -44,7 +44,6 @@ from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
 from django.db.models import (
-    Count,
     DecimalField,
     Exists,
     ExpressionWrapper,
@@ -60,6 +59,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.core.exceptions import ActionNotAllowed
+from guanxi.core.expressions import RowCount
 from guanxi.core.models import DataScope, Department, User
 from guanxi.core.scope import (
     can,
@@ -212,8 +212,8 @@ def _aggregates(
         "best_case": Sum(_decimal(amount), filter=conditions["best_case"]),
         "pipeline": Sum(_decimal(amount), filter=conditions["open"]),
         "weighted": Sum(_decimal(weighted), filter=conditions["open"]),
-        "won_count": Count("pk", filter=conditions["won"]),
-        "open_count": Count("pk", filter=conditions["open"]),
+        "won_count": RowCount(filter=conditions["won"]),
+        "open_count": RowCount(filter=conditions["open"]),
     }
 
 

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, QuerySet, Sum
+from django.db.models import DecimalField, ExpressionWrapper, F, Max, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guanxi.core.expressions import RowCount
 from guanxi.core.models import User
 from guanxi.sales.models import (
     Attitude,
@@ -43,7 +44,7 @@ def opportunity_totals(queryset: QuerySet, *, limit: int | None = None) -> dict[
         if counted > limit:
             return {"over": limit}
     row = queryset.order_by().aggregate(
-        count=Count("pk"), amount=Sum("amount_company"), weighted=Sum(WEIGHTED)
+        count=RowCount(), amount=Sum("amount_company"), weighted=Sum(WEIGHTED)
     )
     amount = Decimal(row["amount"] or 0).quantize(CENT, ROUND_HALF_UP)
     weighted = (Decimal(row["weighted"] or 0) / Decimal(100)).quantize(CENT, ROUND_HALF_UP)
