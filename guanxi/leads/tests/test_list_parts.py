@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from guanxi.core.api.testing import api_client
-from guanxi.core.scope import scope_parts, scope_q
+from guanxi.core.scope import PartedQuerySetMixin, scope_parts, scope_q, visible_in_parts
 from guanxi.core.services.records import record_share
 from guanxi.leads.models import Lead, PoolEntry
 from guanxi.leads.selectors.pools import pool_records, pool_records_page
@@ -130,6 +130,35 @@ def test_api_list_reads_the_parts_separately(leads):
     assert len(page_sql) == 4
     where = page_sql[-1].split(" WHERE ", 1)[1]
     assert "leads_poolentry" not in where and "owner_id" not in where
+    # Each part is read without the scope's OR of all the parts (which it implies): only the
+    # pool's read asks for pool entries.
+    assert sum("leads_poolentry" in sql for sql in page_sql[:3]) == 1
+
+
+def test_a_managers_pool_records_are_read_as_a_part_of_their_own(client, leads):
+    """A manager's scope (their department) is read in two parts, the scope without the pool
+    rule and the pool's unowned leads: inside one OR, PostgreSQL hashed every entry of the
+    pool for each page."""
+    parted = visible_in_parts(Lead.objects.all(), leads.manager)
+    assert isinstance(parted, PartedQuerySetMixin) and len(parted._gx_parts) == 2
+    expected = _plain(leads.manager, "-created_at", "-id")
+    assert sum(name.startswith("pool") for name in expected) == 8
+    for start, stop in ((0, 5), (5, 13), (13, 40)):
+        with CaptureQueriesContext(connection) as captured:
+            names = [lead.name for lead in parted.order_by("-created_at", "-id")[start:stop]]
+        assert names == expected[start:stop]
+        part_reads = [q["sql"] for q in captured][:2]
+        assert ["leads_poolentry" in sql for sql in part_reads] == [False, True]
+    client.force_login(leads.manager)
+    response = client.get(reverse("leads:lead_list"))
+    assert [row["record"].name for row in response.context["rows"]] == expected[:25]
+
+
+def test_users_outside_every_pool_keep_the_plain_filter(leads):
+    assert not isinstance(visible_in_parts(Lead.objects.all(), leads.admin), PartedQuerySetMixin)
+    leads.east_pool.member_departments.clear()
+    manager = type(leads.manager).objects.get(pk=leads.manager.pk)
+    assert not isinstance(visible_in_parts(Lead.objects.all(), manager), PartedQuerySetMixin)
 
 
 def test_manager_and_administrator_lists_are_unchanged(client, leads):
