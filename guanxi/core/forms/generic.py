@@ -20,7 +20,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from guanxi.core.forms.widgets import LookupSelect, lighten_select
+from guanxi.core.forms.widgets import LookupSelect, lighten_select, read_choices_in_one_query
 from guanxi.core.models import (
     CustomField,
     CustomFieldType,
@@ -59,6 +59,7 @@ def _decorate_widget(widget: forms.Widget) -> None:
 
 def bootstrapify(form: forms.BaseForm) -> forms.BaseForm:
     for bound_field in form.fields.values():
+        read_choices_in_one_query(bound_field)
         lighten_select(bound_field)  # same markup, rendered without a template per option
         _decorate_widget(bound_field.widget)
     return form
