@@ -486,7 +486,8 @@ class Opportunity(OwnedModel):
             ),
             # Deals closed in a period summed from the index alone: the sales analysis's
             # headline figures and monthly trend (won?, amount, cycle), with the columns a
-            # manager's scope reads.
+            # manager's scope reads and those its breakdowns group by (account, source, lost
+            # reason, winner, stage lost from; amount for the product lines' share).
             models.Index(
                 fields=[
                     "is_closed",
@@ -498,6 +499,12 @@ class Opportunity(OwnedModel):
                     "is_deleted",
                     "owner",
                     "department",
+                    "amount",
+                    "account",
+                    "source",
+                    "lost_reason",
+                    "winner",
+                    "closed_from_stage",
                 ],
                 name="opportunity_closed_sums",
             ),

@@ -40,7 +40,7 @@ from guanxi.sales.models import (
     CLOSED,
     Competitor,
     Opportunity,
-    OpportunityLine,
+    Product,
     Stage,
     TargetLevel,
 )
@@ -119,7 +119,14 @@ class Kpis:
 
 
 def kpis(opportunities: QuerySet, periods: list[Period]) -> list[Kpis]:
-    """Headline figures of several periods in one aggregate query."""
+    """Headline figures of several periods in one aggregate query (a period asked twice, as
+    a year's previous period and the same period last year, is summed once)."""
+    distinct = list(dict.fromkeys(periods))
+    figures = dict(zip(distinct, _kpis_of_distinct(opportunities, distinct), strict=True))
+    return [figures[period] for period in periods]
+
+
+def _kpis_of_distinct(opportunities: QuerySet, periods: list[Period]) -> list[Kpis]:
     aggregates: dict[str, Any] = {}
     for index, period in enumerate(periods):
         aggregates[f"won_count_{index}"] = RowCount(filter=_won(period))
@@ -219,26 +226,34 @@ class Links:
 def by_product(won: QuerySet) -> list[Slice]:
     # A line's share of the deal in the company currency: total × amount_company / amount.
     converted = ExpressionWrapper(
-        F("total") * F("opportunity__amount_company") / NullIf(F("opportunity__amount"), 0),
+        F("lines__total") * F("amount_company") / NullIf(F("amount"), 0),
         output_field=DecimalField(max_digits=30, decimal_places=6),
     )
+    # Read from the deals' side, joined to their lines: `lines IN (the deals' ids)` read
+    # every deal twice (the subquery, then the join for its amounts).
     rows = (
-        OpportunityLine.objects.filter(opportunity__in=won.values("pk"))
+        won.filter(lines__isnull=False)
         .order_by()
-        .values("product_id", "product__code", "product__name")
-        .annotate(count=Count("opportunity_id", distinct=True), amount=Sum(converted))
+        .values("lines__product_id")
+        .annotate(count=Count("pk", distinct=True), amount=Sum(converted))
     )
+    rows = list(rows)
+    products = Product.objects.in_bulk([row["lines__product_id"] for row in rows])
     return _with_shares(
         [
             Slice(
-                row["product_id"],
-                f"{row['product__code']} {row['product__name']}",
+                row["lines__product_id"],
+                _product_label(products.get(row["lines__product_id"])),
                 row["count"],
                 money(row["amount"]),
             )
             for row in rows
         ]
     )
+
+
+def _product_label(product: Product | None) -> str:
+    return f"{product.code} {product.name}" if product else ""
 
 
 def _grouped(qs: QuerySet, *keys: str) -> list[dict]:

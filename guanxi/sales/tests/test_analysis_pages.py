@@ -2,6 +2,7 @@
 its Excel export, data scope and query counts."""
 
 import datetime
+import re
 from decimal import Decimal
 from io import BytesIO
 
@@ -14,7 +15,7 @@ from django.utils import timezone
 from guanxi.core.models import ChangeAction, ChangeRecord, PicklistOption
 from guanxi.customers.models import Account
 from guanxi.sales.models import Competitor, Opportunity, OpportunityLine, Pipeline, Product
-from guanxi.sales.selectors.analysis import sales_analysis
+from guanxi.sales.selectors.analysis import Slice, sales_analysis
 from guanxi.sales.selectors.forecast import parse_period
 from guanxi.sales.services import opportunities as services
 from guanxi.sales.tests.test_forecast_selectors import build_deals, deal
@@ -195,6 +196,33 @@ def test_page_and_drill_down(client, fixture):
     assert response.status_code == 200 and 'id="analysis-export"' not in response.content.decode()
 
 
+def test_long_breakdowns_show_the_largest_and_sum_the_rest(client, fixture, monkeypatch):
+    from guanxi.sales.views import analysis as views
+
+    slices = [Slice(n, f"P{n}", 1, D(10 * n), D(n)) for n in (5, 4, 3, 2, 1)]
+    shown, hidden = views._shown(slices[:4])
+    assert hidden == 0 and shown == slices[:4]  # never an "others" row of one
+    monkeypatch.setattr(views, "SHOWN_SLICES", 2)
+    shown, hidden = views._shown(slices)
+    assert hidden == 3 and shown[:2] == slices[:2]
+    assert (shown[2].label, shown[2].count, shown[2].amount, shown[2].share, shown[2].url) == (
+        "3 others",
+        3,
+        D(60),
+        D(6),
+        "",
+    )
+    monkeypatch.setattr(views, "SHOWN_SLICES", 0)
+    client.force_login(fixture.admin)
+    response = client.get(reverse("sales:analysis"), {"period": "2026-Q3", "who": "company"})
+    html = response.content.decode()
+    products = next(s for s in response.context["sections"] if s["key"] == "product")
+    assert [(s.label, s.count, s.share) for s in products["slices"]] == [
+        ("2 others", 2, D("100.0"))
+    ]
+    assert "2 more are summed in the last row" in html and "Export to Excel for every row" in html
+
+
 def test_excel_export_has_a_sheet_per_table(client, fixture):
     from openpyxl import load_workbook
 
@@ -258,3 +286,31 @@ def test_closed_deals_are_asked_as_an_index_equality(fixture):
     assert closed_reads
     for sql in closed_reads:
         assert '"is_closed" IN (' in sql, sql
+
+
+def _index_columns(model, name):
+    index = next(index for index in model._meta.indexes if index.name == name)
+    return {model._meta.get_field(field).column for field in index.fields}
+
+
+def test_closed_deal_reads_are_covered_by_their_indexes(fixture):
+    """Every read of closed deals names only columns of opportunity_closed_sums (and of the
+    accounts, only account_region_industry's): each is answered from the index alone on
+    PostgreSQL instead of visiting 41,000 deals and accounts for a company year."""
+    with CaptureQueriesContext(connection) as captured:
+        sales_analysis(viewer=fixture.admin, period=parse_period("2026"))
+    covered = _index_columns(Opportunity, "opportunity_closed_sums") | {"id"}
+    account_covered = _index_columns(Account, "account_region_industry")
+    reads = [
+        q["sql"]
+        for q in captured.captured_queries
+        if 'FROM "sales_opportunity"' in q["sql"] and "close_date" in q["sql"]
+    ]
+    assert len(reads) >= 6
+    for sql in reads:
+        if '"sales_opportunityline"' in sql:
+            continue  # the product lines: the deals' side is covered, the lines are read
+        assert set(re.findall(r'"sales_opportunity"\."(\w+)"', sql)) <= covered, sql
+        assert set(re.findall(r'"customers_account"\."(\w+)"', sql)) <= account_covered, sql
+    lines = next(sql for sql in reads if '"sales_opportunityline"' in sql)
+    assert set(re.findall(r'"sales_opportunity"\."(\w+)"', lines)) <= covered, lines

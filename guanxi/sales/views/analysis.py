@@ -3,6 +3,7 @@ analysis) and its Excel export (one sheet per table). Thin: the selector reads."
 
 from __future__ import annotations
 
+from decimal import Decimal
 from io import BytesIO
 from urllib.parse import urlencode
 
@@ -13,10 +14,11 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from guanxi.core.scope import can
 from guanxi.sales.models import Opportunity
-from guanxi.sales.selectors.analysis import Analysis, sales_analysis
+from guanxi.sales.selectors.analysis import Analysis, Slice, sales_analysis
 from guanxi.sales.selectors.forecast import forecast_subjects, parse_period, period_of
 
 
@@ -49,6 +51,28 @@ def _titles() -> dict[str, str]:
     }
 
 
+# Rows of a breakdown shown on the page; the rest are summed into one "others" row (the
+# Excel export keeps every row). A company's year has ~450 reps and ~300 products: all of
+# them made the page long, the charts unreadable and the page slow to render.
+SHOWN_SLICES = 15
+
+
+def _shown(slices: list[Slice]) -> tuple[list[Slice], int]:
+    """The first SHOWN_SLICES slices (largest first) and one for the rest; how many hid."""
+    if len(slices) <= SHOWN_SLICES + 1:  # an "others" row of one is that row
+        return slices, 0
+    rest = slices[SHOWN_SLICES:]
+    shares = [s.share for s in rest]
+    others = Slice(
+        key=None,
+        label=ngettext("%(count)s other", "%(count)s others", len(rest)) % {"count": len(rest)},
+        count=sum(s.count for s in rest),
+        amount=sum((s.amount for s in rest), Decimal(0)),
+        share=None if None in shares else sum(shares, Decimal(0)),
+    )
+    return [*slices[:SHOWN_SLICES], others], len(rest)
+
+
 def _sections(result: Analysis) -> list[dict]:
     titles = _titles()
     sections = [
@@ -60,6 +84,7 @@ def _sections(result: Analysis) -> list[dict]:
         for key, slices in result.lost.items()
     ]
     for section in sections:
+        section["slices"], section["hidden"] = _shown(section["slices"])
         section["chart"] = [
             {"name": str(s.label), "value": float(s.amount), "count": s.count, "url": s.url}
             for s in section["slices"]
