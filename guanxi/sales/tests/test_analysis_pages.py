@@ -314,3 +314,13 @@ def test_closed_deal_reads_are_covered_by_their_indexes(fixture):
         assert set(re.findall(r'"customers_account"\."(\w+)"', sql)) <= account_covered, sql
     lines = next(sql for sql in reads if '"sales_opportunityline"' in sql)
     assert set(re.findall(r'"sales_opportunity"\."(\w+)"', lines)) <= covered, lines
+
+
+def test_a_year_sums_last_year_once(fixture):
+    # A year's previous period is the same period last year: one set of sums serves both.
+    with CaptureQueriesContext(connection) as captured:
+        result = sales_analysis(viewer=fixture.admin, period=parse_period("2026"))
+    headline = next(q["sql"] for q in captured.captured_queries if '"won_count_0"' in q["sql"])
+    assert '"won_count_1"' in headline and '"won_count_2"' not in headline
+    assert result.previous == result.last_year and result.previous.period.key == "2025"
+    assert (result.previous.won_count, result.previous.lost_count) == (1, 1)
