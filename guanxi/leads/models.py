@@ -146,7 +146,9 @@ class Lead(OwnedModel):
             models.Index(fields=["score"]),
             # "New leads by score": the status filter, then the order, read as one range;
             # for a rep per part of the scope (their own leads, the pools' unowned ones).
-            models.Index(fields=["status", "score"], name="lead_status_score"),
+            # With the id: scores tie by the thousand, and without it PostgreSQL sorted a
+            # whole tied score (9,500 leads on L) to find the page's (-score, -id) order.
+            models.Index(fields=["status", "score", "id"], name="lead_status_score"),
             models.Index(fields=["owner", "status", "score"], name="lead_owner_status_score"),
             models.Index(fields=["name"]),
             models.Index(fields=["email"]),

@@ -32,6 +32,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guanxi.core.expressions import RowCount
 from guanxi.core.models import Department, User
 from guanxi.core.scope import is_administrator
 from guanxi.core.selectors import bounded_count
@@ -301,15 +302,28 @@ def pool_summaries(*, user: User) -> list[dict]:
     counts = dict(
         PoolEntry.objects.filter(pool__in=pools)
         .values("pool")
-        .annotate(n=models.Count("pk"))
+        .annotate(n=RowCount())  # from the (pool, ...) index alone
         .values_list("pool", "n")
     )
+    return _summaries(user, pools, counts)
+
+
+def pool_summary(*, user: User, pool: Pool) -> dict:
+    """What the pool's page shows of `pool_summaries`: the user's claims today, what they own
+    and whether they are a member; not the pool's size (counting a pool of 150,000 leads
+    took 17 ms of every page)."""
+    summary = _summaries(user, [pool], {})[0]
+    del summary["records"]
+    return summary
+
+
+def _summaries(user: User, pools: list[Pool], counts: dict[int, int]) -> list[dict]:
     today = dict(
         PoolEvent.objects.filter(
             user=user, pool__in=pools, kind=PoolEventKind.CLAIM, created_at__gte=local_midnight()
         )
         .values("pool")
-        .annotate(n=models.Count("pk"))
+        .annotate(n=RowCount())
         .values_list("pool", "n")
     )
     owned = {

@@ -41,6 +41,7 @@ from guanxi.leads.selectors.pools import (
     pool_model,
     pool_records_page,
     pool_summaries,
+    pool_summary,
     recycle_due,
 )
 from guanxi.leads.services import pools as services
@@ -195,7 +196,7 @@ def _pool_page_context(request, pool: Pool) -> dict[str, Any]:
     records = records[:PAGE_SIZE]
     model = pool_model(pool.kind)
     registration = get_registration(model)
-    summary = next(s for s in pool_summaries(user=user) if s["pool"].pk == pool.pk)
+    summary = pool_summary(user=user, pool=pool)
     return {
         "pool": pool,
         "summary": summary,
