@@ -463,7 +463,8 @@ def disjoint_parts(queryset: models.QuerySet) -> list[models.QuerySet]:
     plain = queryset._without_parts()
     found, before = [], Q()
     for part in parts:
-        found.append(plain.filter(part).exclude(before) if before else plain.filter(part))
+        narrowed = plain.filter(part).exclude(before) if before else plain.filter(part)
+        found.append(_scope_implied(narrowed))
         before |= part
     return found
 

@@ -96,3 +96,16 @@ def test_registration_list_queryset_follows_list_parts(accounts, Account, monkey
     assert isinstance(parted, PartedQuerySetMixin)
     order = ("-created_at", "-pk")
     assert [a.pk for a in parted.order_by(*order)[0:25]] == _plain(Account, accounts.rep1, order)
+
+
+def test_bounded_count_reads_each_part_without_the_or(accounts, Account):
+    from guanxi.core.selectors import bounded_count
+
+    parted = visible_in_parts(Account.objects.all(), accounts.rep1)
+    plain = Account.objects.visible_to(accounts.rep1)
+    for cap in (3, 7, 11, 20):
+        with CaptureQueriesContext(connection) as captured:
+            found = bounded_count(parted, cap)
+        assert found == bounded_count(plain, cap) == (min(11, cap), 11 > cap)
+        own_read = captured[0]["sql"]
+        assert "owner_id" in own_read and " IN (" not in own_read  # not the shared ids too

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from guanxi.core.expressions import RowCount
 from guanxi.core.models import User
+from guanxi.core.selectors import bounded_count
 from guanxi.sales.models import (
     Attitude,
     Influence,
@@ -39,10 +40,8 @@ def opportunity_totals(queryset: QuerySet, *, limit: int | None = None) -> dict[
     """Count, amount and weighted amount (company currency) of a filtered list: one
     aggregate query. With `limit`, a list of more rows than that answers
     `{"over": limit}` after reading at most limit + 1 ids (the page says to narrow it)."""
-    if limit is not None:
-        counted = queryset.order_by().values("pk")[: limit + 1].count()
-        if counted > limit:
-            return {"over": limit}
+    if limit is not None and bounded_count(queryset, limit)[1]:
+        return {"over": limit}
     row = queryset.order_by().aggregate(
         count=RowCount(), amount=Sum("amount_company"), weighted=Sum(WEIGHTED)
     )

@@ -199,7 +199,7 @@ class OpportunityListView(generic.RecordListView):
 
     def filtered_queryset(self, request):
         params = request.GET
-        queryset = Opportunity.objects.visible_to(request.user)
+        queryset = self.reg.list_queryset(request.user)  # in parts, like the page
         filterset_class = with_custom_field_filters(
             forms.OpportunityFilterSet, custom_fields_for(Opportunity)
         )
