@@ -286,10 +286,15 @@ def _scope_q(user: User, model: type[models.Model], action: str) -> Q:
     parts = scope_parts(user, model, action)
     if parts is None:  # scope "all"
         return Q()
-    q = parts[0]
+    return _any_of(parts)
+
+
+def _any_of(parts: list[Q]) -> Q:
+    """The OR of `parts` (at least one)."""
+    rule = parts[0]
     for part in parts[1:]:
-        q |= part
-    return q
+        rule |= part
+    return rule
 
 
 def scope_parts(
@@ -515,10 +520,7 @@ def visible_in_parts(
             parts = _rest_and_pool_parts(user, model, action)
     if not parts:
         return queryset.filter(scope_q(user, model, action))
-    rule = parts[0]
-    for part in parts[1:]:
-        rule |= part
-    return with_parts(queryset.filter(ScopeFilter(rule)), parts)
+    return with_parts(queryset.filter(ScopeFilter(_any_of(parts))), parts)
 
 
 def _rest_and_pool_parts(user: User, model: type[models.Model], action: str) -> list[Q] | None:
@@ -530,10 +532,7 @@ def _rest_and_pool_parts(user: User, model: type[models.Model], action: str) -> 
     rest = scope_parts(user, model, action, pool=False)
     if not rest:
         return None
-    rule = rest[0]
-    for part in rest[1:]:
-        rule |= part
-    return [rule, pool_part]
+    return [_any_of(rest), pool_part]
 
 
 def with_parts(queryset: models.QuerySet, parts) -> models.QuerySet:

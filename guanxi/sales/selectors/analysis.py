@@ -33,6 +33,7 @@ from django.db.models import (
 )
 from django.db.models.functions import NullIf
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from guanxi.core.expressions import DayNumber, RowCount
 from guanxi.core.models import Department, PicklistOption, User
@@ -238,7 +239,9 @@ def by_product(won: QuerySet) -> list[Slice]:
         .annotate(count=Count("pk", distinct=True), amount=Sum(converted))
     )
     rows = list(rows)
-    products = Product.objects.in_bulk([row["lines__product_id"] for row in rows])
+    products = Product.objects.only("code", "name").in_bulk(
+        [row["lines__product_id"] for row in rows]
+    )
     return _with_shares(
         [
             Slice(
@@ -250,6 +253,23 @@ def by_product(won: QuerySet) -> list[Slice]:
             for row in rows
         ]
     )
+
+
+def largest_with_others(slices: list[Slice], keep: int) -> tuple[list[Slice], int]:
+    """The first `keep` slices (they come largest first) and one slice summing the rest;
+    how many the last one sums (0: nothing summed; never an "others" of a single slice)."""
+    if len(slices) <= keep + 1:
+        return slices, 0
+    rest = slices[keep:]
+    shares = [s.share for s in rest]
+    others = Slice(
+        key=None,
+        label=ngettext("%(count)s other", "%(count)s others", len(rest)) % {"count": len(rest)},
+        count=sum(s.count for s in rest),
+        amount=sum((s.amount for s in rest), Decimal(0)),
+        share=None if None in shares else sum(shares, Decimal(0)),
+    )
+    return [*slices[:keep], others], len(rest)
 
 
 def _product_label(product: Product | None) -> str:

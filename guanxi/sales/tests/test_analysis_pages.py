@@ -15,7 +15,7 @@ from django.utils import timezone
 from guanxi.core.models import ChangeAction, ChangeRecord, PicklistOption
 from guanxi.customers.models import Account
 from guanxi.sales.models import Competitor, Opportunity, OpportunityLine, Pipeline, Product
-from guanxi.sales.selectors.analysis import Slice, sales_analysis
+from guanxi.sales.selectors.analysis import Slice, largest_with_others, sales_analysis
 from guanxi.sales.selectors.forecast import parse_period
 from guanxi.sales.services import opportunities as services
 from guanxi.sales.tests.test_forecast_selectors import build_deals, deal
@@ -200,10 +200,9 @@ def test_long_breakdowns_show_the_largest_and_sum_the_rest(client, fixture, monk
     from guanxi.sales.views import analysis as views
 
     slices = [Slice(n, f"P{n}", 1, D(10 * n), D(n)) for n in (5, 4, 3, 2, 1)]
-    shown, hidden = views._shown(slices[:4])
+    shown, hidden = largest_with_others(slices[:4], 3)
     assert hidden == 0 and shown == slices[:4]  # never an "others" row of one
-    monkeypatch.setattr(views, "SHOWN_SLICES", 2)
-    shown, hidden = views._shown(slices)
+    shown, hidden = largest_with_others(slices, 2)
     assert hidden == 3 and shown[:2] == slices[:2]
     assert (shown[2].label, shown[2].count, shown[2].amount, shown[2].share, shown[2].url) == (
         "3 others",
@@ -221,6 +220,15 @@ def test_long_breakdowns_show_the_largest_and_sum_the_rest(client, fixture, monk
         ("2 others", 2, D("100.0"))
     ]
     assert "2 more are summed in the last row" in html and "Export to Excel for every row" in html
+    # The export keeps every row.
+    from openpyxl import load_workbook
+
+    exported = client.get(reverse("sales:analysis_export"), {"period": "2026-Q3", "who": "company"})
+    sheet = load_workbook(BytesIO(exported.content))["Won revenue by product"]
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == [
+        "X Product X",
+        "Y Product Y",
+    ]
 
 
 def test_excel_export_has_a_sheet_per_table(client, fixture):

@@ -3,7 +3,6 @@ analysis) and its Excel export (one sheet per table). Thin: the selector reads."
 
 from __future__ import annotations
 
-from decimal import Decimal
 from io import BytesIO
 from urllib.parse import urlencode
 
@@ -14,11 +13,10 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from guanxi.core.scope import can
 from guanxi.sales.models import Opportunity
-from guanxi.sales.selectors.analysis import Analysis, Slice, sales_analysis
+from guanxi.sales.selectors.analysis import Analysis, largest_with_others, sales_analysis
 from guanxi.sales.selectors.forecast import forecast_subjects, parse_period, period_of
 
 
@@ -57,23 +55,8 @@ def _titles() -> dict[str, str]:
 SHOWN_SLICES = 15
 
 
-def _shown(slices: list[Slice]) -> tuple[list[Slice], int]:
-    """The first SHOWN_SLICES slices (largest first) and one for the rest; how many hid."""
-    if len(slices) <= SHOWN_SLICES + 1:  # an "others" row of one is that row
-        return slices, 0
-    rest = slices[SHOWN_SLICES:]
-    shares = [s.share for s in rest]
-    others = Slice(
-        key=None,
-        label=ngettext("%(count)s other", "%(count)s others", len(rest)) % {"count": len(rest)},
-        count=sum(s.count for s in rest),
-        amount=sum((s.amount for s in rest), Decimal(0)),
-        share=None if None in shares else sum(shares, Decimal(0)),
-    )
-    return [*slices[:SHOWN_SLICES], others], len(rest)
-
-
-def _sections(result: Analysis) -> list[dict]:
+def _sections(result: Analysis, keep: int | None = None) -> list[dict]:
+    """The breakdowns to show: every slice, or the `keep` largest and one for the rest."""
     titles = _titles()
     sections = [
         {"key": key, "title": titles[key], "slices": slices, "kind": "won"}
@@ -84,7 +67,9 @@ def _sections(result: Analysis) -> list[dict]:
         for key, slices in result.lost.items()
     ]
     for section in sections:
-        section["slices"], section["hidden"] = _shown(section["slices"])
+        section["hidden"] = 0
+        if keep is not None:
+            section["slices"], section["hidden"] = largest_with_others(section["slices"], keep)
         section["chart"] = [
             {"name": str(s.label), "value": float(s.amount), "count": s.count, "url": s.url}
             for s in section["slices"]
@@ -122,7 +107,7 @@ def analysis_view(request):
             "subjects": subject_choices(request.user, subjects),
             "comparison": comparison,
             "changes": result.changes(),
-            "sections": _sections(result),
+            "sections": _sections(result, keep=SHOWN_SLICES),
             "trend_chart": trend_chart,
             "can_export": can(request.user, Opportunity, "export"),
             "export_url": f"{reverse('sales:analysis_export')}?{query}",
