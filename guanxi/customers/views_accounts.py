@@ -283,6 +283,8 @@ class AccountListView(generic.RecordListView):
     account actions (statistics, print, export) next to the generic bulk bar."""
 
     def get(self, request):
+        if request.GET.get(generic.PANEL_PARAM) == "account_actions":
+            return self.account_actions_panel(request.user)
         response = super().get(request)
         context = getattr(response, "context_data", None)
         if not context or "rows" not in context:
@@ -306,14 +308,26 @@ class AccountListView(generic.RecordListView):
                 "actions_url": reverse("customers:account_actions"),
                 "account_actions": actions,
                 "builtin_actions": {action.key for action in actions if action.builtin},
-                "envelope_form": EnvelopeForm(),
-                "label_form": LabelForm(),
-                "share_action_form": AccountShareActionForm(),
-                "group_form": AccountGroupActionForm(user=user),
-                "tag_form": AccountTagActionForm(),
             }
         )
         return response
+
+    def account_actions_panel(self, user):
+        """The account actions' parameter fields, loaded when the user reaches for them."""
+        if not can(user, Account, "view"):
+            return self.forbidden(_("Your role does not allow you to see these records."))
+        actions = account_bulk_actions(user)
+        if not actions:
+            raise Http404
+        return self.render(
+            ["customers/account_actions_values.html"],
+            builtin_actions={action.key for action in actions if action.builtin},
+            envelope_form=EnvelopeForm(),
+            label_form=LabelForm(),
+            share_action_form=AccountShareActionForm(),
+            group_form=AccountGroupActionForm(user=user),
+            tag_form=AccountTagActionForm(),
+        )
 
 
 def _masked_cell(record, column, value):

@@ -170,3 +170,55 @@ def test_a_stale_edit_shows_the_conflict_and_keeps_the_first_change(new_page, e2
     alert.locator("a").click()
     expect(second.locator("#record-form input[name=name]")).to_have_value("北京长城贸易集团")
     expect(second.locator("#record-form .alert-danger")).to_have_count(0)
+
+
+def test_the_filter_panel_and_the_bulk_values_load_when_opened(page, e2e_org):
+    """The list page loads the filter fields when the panel opens and the bulk edit values
+    when the bar is reached for; filtering, searching and bulk editing work as before."""
+    from guanxi.core.services.records import record_create
+    from guanxi.customers.models import Account
+
+    accounts = (
+        ("北京金融服务", "finance"),
+        ("北京零售商店", "retail"),
+        ("上海金融公司", "finance"),
+    )
+    for name, industry in accounts:
+        record_create(
+            model=Account, data={"name": name, "industry": _option(industry)}, actor=e2e_org.rep1
+        )
+    login(page, "rep1")
+    page.goto("/customers/accounts/")
+    expect(page.locator("select[name=industry]")).to_have_count(0)
+
+    page.locator('button[data-bs-target="#list-filters"]').click()
+    panel = page.locator("#list-filters")
+    panel.locator("select[name=industry]").select_option(str(_option("finance").pk))
+    table = page.locator("#record-table")
+    expect(table).not_to_contain_text("北京零售商店")
+    expect(table).to_contain_text("北京金融服务")
+    expect(page).to_have_url(re.compile(r"industry="))
+
+    # A reload keeps the filter; until the panel opens it travels as a hidden input, so a
+    # quick search still filters by industry.
+    page.reload()
+    expect(page.locator("select[name=industry]")).to_have_count(0)
+    expect(table).to_contain_text("上海金融公司")
+    page.locator("#quick-search").fill("北京")
+    expect(table).not_to_contain_text("上海金融公司")  # the search answered ...
+    expect(table).not_to_contain_text("北京零售商店")  # ... within the industry filter
+    expect(table).to_contain_text("北京金融服务")
+    expect(page).to_have_url(re.compile(r"industry="))
+
+    # Bulk edit: the value select arrives when the bar is used.
+    row = table.locator("tbody tr", has_text="北京金融服务")
+    row.locator("input[name=pk]").check()
+    bulk = page.locator("#bulk-form")
+    bulk.locator("select[name=action]").select_option("edit")
+    bulk.locator("select[name=field]").select_option("industry")
+    bulk.locator("select[name=bulk_industry]").select_option(str(_option("it").pk))
+    bulk.locator("button[type=submit]").click()
+    # Back on the filtered list, the account has left the "finance" rows.
+    expect(page.locator("#record-table, #list-empty").first).not_to_contain_text("北京金融服务")
+    account = Account.objects.get(name="北京金融服务")
+    assert account.industry_id == _option("it").pk

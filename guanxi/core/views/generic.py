@@ -62,6 +62,9 @@ from guanxi.core.templatetags.generic_tags import custom_value_display
 from guanxi.core.views.registry import Column, ModelRegistration, format_value
 
 LIST_TARGET = "list-results"
+# ?_panel=filters|bulk answers only that part of the list page: the filter panel and the bulk
+# bar's value selects are loaded when the user opens them, not with every page.
+PANEL_PARAM = "_panel"
 FORM_TARGET = "record-form"
 
 
@@ -149,6 +152,30 @@ class RecordListView(RegistrationMixin, View):
     pagination that never counts: it fetches one row more than the page to know if there
     is a next page."""
 
+    def bulk_form(self, user) -> BulkForm | None:
+        """The bulk bar's form with the actions this user may run, or None if there are none."""
+        reg = self.reg
+        can_change = can(user, self.model, "change")
+        can_assign = can(user, self.model, "assign")
+        can_delete = can(user, self.model, "delete")
+        bulk_form = None
+        if can_change or can_delete:
+            bulk_form = BulkForm(model=self.model, edit_fields=reg.bulk_edit_fields)
+            bulk_form.fields["action"].choices = [
+                (value, label)
+                for value, label in BulkForm.ACTIONS
+                if (value == "edit" and can_change and reg.bulk_edit_fields)
+                or (value == "assign" and can_assign and can_change)
+                or (value == "delete" and can_delete)
+            ] + [
+                (extra.value, extra.label)
+                for extra in reg.extra_bulk_actions
+                if can(user, self.model, extra.permission)
+            ]
+            if not bulk_form.fields["action"].choices:
+                bulk_form = None
+        return bulk_form
+
     def get(self, request):
         reg = self.reg
         user = request.user
@@ -183,6 +210,15 @@ class RecordListView(RegistrationMixin, View):
             filterset = filterset_class(params, queryset=queryset, request=request)
             queryset = filterset.qs
             bootstrapify(filterset.form)
+
+        panel = request.GET.get(PANEL_PARAM)
+        if panel == "filters" and filterset is not None:
+            return self.render(["core/generic/list_filters.html"], filterset=filterset)
+        if panel == "bulk":
+            bulk_form = self.bulk_form(user)
+            if bulk_form is None:
+                raise Http404
+            return self.render(["core/generic/list_bulk_values.html"], bulk_form=bulk_form)
 
         q = params.get("q", "").strip()
         if q and reg.search_fields:
@@ -233,33 +269,16 @@ class RecordListView(RegistrationMixin, View):
         ]
 
         filter_names = list(filterset.form.fields) if filterset is not None else []
-        active_filters = sum(
-            1
+        filter_values = [
+            (key, [value for value in values if value])
             for key, values in params.lists()
             if any(values)
             and any(key == name or key.startswith(f"{name}_") for name in filter_names)
-        )
+        ]
+        active_filters = len(filter_values)
         is_filtered = bool(q) or active_filters > 0
 
-        can_change = can(user, self.model, "change")
-        can_assign = can(user, self.model, "assign")
-        can_delete = can(user, self.model, "delete")
-        bulk_form = None
-        if can_change or can_delete:
-            bulk_form = BulkForm(model=self.model, edit_fields=reg.bulk_edit_fields)
-            bulk_form.fields["action"].choices = [
-                (value, label)
-                for value, label in BulkForm.ACTIONS
-                if (value == "edit" and can_change and reg.bulk_edit_fields)
-                or (value == "assign" and can_assign and can_change)
-                or (value == "delete" and can_delete)
-            ] + [
-                (extra.value, extra.label)
-                for extra in reg.extra_bulk_actions
-                if can(user, self.model, extra.permission)
-            ]
-            if not bulk_form.fields["action"].choices:
-                bulk_form = None
+        bulk_form = self.bulk_form(user)
 
         context = {
             "params": params,
@@ -276,6 +295,10 @@ class RecordListView(RegistrationMixin, View):
             "has_previous": page > 1,
             "filterset": filterset,
             "active_filters": active_filters,
+            # Until the filter panel is loaded, its values travel as hidden inputs.
+            "filter_hidden_inputs": [
+                (key, value) for key, values in filter_values for value in values
+            ],
             "is_filtered": is_filtered,
             "saved_views": saved_views,
             "active_view_id": active_view_id,
