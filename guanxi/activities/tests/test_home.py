@@ -14,9 +14,8 @@ from django.utils import timezone
 from guanxi.activities import hooks_home, services
 from guanxi.activities.tests.factories import make_activity
 from guanxi.core.home import register_home_widget, unregister_home_widget
-from guanxi.core.models import Role
 from guanxi.core.services.notifications import notification_send
-from guanxi.core.services.organisation import user_create
+from guanxi.core.tests.factories import user_with_permissions
 from guanxi.customers.tests.factories import make_account
 
 pytestmark = pytest.mark.django_db
@@ -191,13 +190,7 @@ def test_cards_link_to_the_list(client, org, monkeypatch):
 
 
 def test_no_activity_cards_without_the_permission(client, org):
-    role = Role.objects.create(
-        code="accounts_only",
-        name_zh="仅客户",
-        name_en="Accounts only",
-        permissions={"customers.account": ["view"]},
-    )
-    user = user_create(username="outsider", password="pw", actor=None, roles=[role])
+    user = user_with_permissions({"customers.account": ["view"]})
     client.force_login(user)
     titles = [card["title"] for card in client.get(HOME).context["cards"]]
     assert "Due today" not in titles and "Overdue" not in titles

@@ -11,8 +11,8 @@ from django.utils import timezone
 from guanxi.activities import services, statistics, views_insights
 from guanxi.activities.statistics import PeriodKey, StatScope, period_for
 from guanxi.activities.tests.factories import make_activity
-from guanxi.core.models import PicklistOption, Role
-from guanxi.core.services.organisation import user_create
+from guanxi.core.models import PicklistOption
+from guanxi.core.tests.factories import user_with_permissions
 from guanxi.customers.tests.factories import make_account
 
 pytestmark = pytest.mark.django_db
@@ -352,13 +352,7 @@ def test_empty_period_shows_an_empty_state(client, org):
 
 
 def test_users_whose_role_has_no_activities_are_refused(client, org):
-    role = Role.objects.create(
-        code="accounts_only",
-        name_zh="仅客户",
-        name_en="Accounts only",
-        permissions={"customers.account": ["view"]},
-    )
-    user = user_create(username="outsider", password="pw", actor=None, roles=[role])
+    user = user_with_permissions({"customers.account": ["view"]})
     client.force_login(user)
     assert client.get(STATS).status_code == 403
     assert client.get(f"{STATS}?format=json").status_code == 403

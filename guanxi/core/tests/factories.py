@@ -29,6 +29,12 @@ def role(code: str) -> Role:
     return Role.objects.get(code=code)
 
 
+def user_with_permissions(permissions: dict[str, list[str]], code: str = "limited") -> User:
+    """A user whose only role grants exactly `permissions` ({"customers.account": ["view"]})."""
+    limited = Role.objects.create(code=code, name_zh=code, name_en=code, permissions=permissions)
+    return UserFactory(roles=[limited])
+
+
 @dataclass
 class Org:
     division: Department

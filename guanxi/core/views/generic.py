@@ -182,7 +182,11 @@ class RecordListView(RegistrationMixin, View):
         if not can(user, self.model, "view"):
             return self.forbidden(_("Your role does not allow you to see these records."))
 
-        saved_views = list(SavedView.objects.filter(user=user, model_label=reg.label))
+        panel = request.GET.get(PANEL_PARAM)
+        # A panel answers a part of the page: no saved views (its query carries the page's).
+        saved_views = (
+            [] if panel else list(SavedView.objects.filter(user=user, model_label=reg.label))
+        )
         params = request.GET
         if not params:
             default_view = next((view for view in saved_views if view.is_default), None)
@@ -211,7 +215,6 @@ class RecordListView(RegistrationMixin, View):
             queryset = filterset.qs
             bootstrapify(filterset.form)
 
-        panel = request.GET.get(PANEL_PARAM)
         if panel == "filters" and filterset is not None:
             return self.render(["core/generic/list_filters.html"], filterset=filterset)
         if panel == "bulk":
