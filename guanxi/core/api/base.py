@@ -16,6 +16,9 @@ has its own service.
 
 from __future__ import annotations
 
+import functools
+from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 import django_filters
@@ -31,9 +34,11 @@ from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.exceptions import ValidationError as APIValidationError
+from rest_framework.fields import Field, SkipField
 from rest_framework.filters import OrderingFilter
 from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.relations import PKOnlyObject, PrimaryKeyRelatedField, RelatedField
 from rest_framework.response import Response
 
 from guanxi.core.api.serializers import (
@@ -163,6 +168,36 @@ def attach_tag_names(records: list[models.Model]) -> None:
         record._api_tag_names = names[record.pk]
 
 
+def prefetch_links(records: list[models.Model], names: Sequence[str]) -> None:
+    """Load the links `names` of many records of one model, with one query per target model.
+
+    `prefetch_related` reads each link on its own: the five picklist links of an account
+    page (industry, source, status, rating, level) were five reads of the options table.
+    Forward links to a primary key are read here grouped by target; the rest (many-to-many,
+    reverse links) go through Django's prefetch."""
+    if not records or not names:
+        return
+    model = type(records[0])
+    by_target: dict[type[models.Model], list[models.ForeignKey]] = defaultdict(list)
+    others = []
+    for name in names:
+        field = model._meta.get_field(name)
+        if field.many_to_one and field.concrete and field.target_field.primary_key:
+            by_target[field.related_model].append(field)
+        else:
+            others.append(name)
+    for target, links in by_target.items():
+        ids = {getattr(record, link.attname) for record in records for link in links}
+        ids.discard(None)
+        # The base manager, as Django's own forward-link descriptor uses.
+        found = target._base_manager.in_bulk(ids) if ids else {}
+        for record in records:
+            for link in links:
+                link.set_cached_value(record, found.get(getattr(record, link.attname)))
+    if others:
+        models.prefetch_related_objects(records, *others)
+
+
 class TagNamesField(serializers.ListField):
     """A record's tags as a list of names; written by the view through `record_tags_set`."""
 
@@ -202,7 +237,98 @@ class VisibleRecordField(serializers.PrimaryKeyRelatedField):
         return self.target_model.objects.visible_to(user)
 
 
-class OwnedRecordSerializer(serializers.ModelSerializer):
+_SKIPPED = object()
+
+
+def _stock_reader(field: Field):
+    """DRF's own way of reading one field of an instance (Serializer.to_representation)."""
+
+    def read(instance):
+        try:
+            attribute = field.get_attribute(instance)
+        except SkipField:
+            return _SKIPPED
+        check_for_none = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
+        return None if check_for_none is None else field.to_representation(attribute)
+
+    return read
+
+
+def _column_reader(field: Field, column: str):
+    to_representation = field.to_representation
+
+    def read(instance):
+        value = getattr(instance, column)
+        return None if value is None else to_representation(value)
+
+    return read
+
+
+def _foreign_key_reader(attname: str):
+    def read(instance):
+        return getattr(instance, attname)
+
+    return read
+
+
+def field_reader(field: Field, model: type[models.Model]):
+    """How to read `field` of a `model` instance for output, as DRF would.
+
+    A field whose source is one of the model's columns is read straight from the instance,
+    and a primary-key link as its `<name>_id`: DRF's generic path (source walking, callable
+    checks, PKOnlyObject) costs more than the value itself, 50 rows x 40 fields a page.
+    Everything else (dotted sources, methods, fields that read their own way) goes DRF's way.
+    """
+    attrs = field.source_attrs
+    if field.source == "*" or len(attrs) != 1:
+        return _stock_reader(field)
+    try:
+        model_field = model._meta.get_field(attrs[0])
+    except Exception:
+        return _stock_reader(field)
+    if not getattr(model_field, "concrete", False) or model_field.many_to_many:
+        return _stock_reader(field)
+    kind = type(field)
+    if isinstance(field, RelatedField):
+        reads_pk_as_drf_does = (
+            isinstance(field, PrimaryKeyRelatedField)
+            and kind.get_attribute is RelatedField.get_attribute
+            and kind.to_representation is PrimaryKeyRelatedField.to_representation
+            and field.pk_field is None
+            and field.use_pk_only_optimization()
+            and model_field.is_relation
+        )
+        if reads_pk_as_drf_does:
+            return _foreign_key_reader(model_field.attname)
+        return _stock_reader(field)
+    if kind.get_attribute is not Field.get_attribute:
+        return _stock_reader(field)
+    return _column_reader(field, model_field.name)
+
+
+class FastReadSerializerMixin:
+    """`to_representation` with each readable field's reader worked out once per serializer
+    (see `field_reader`); the output is exactly DRF's."""
+
+    @functools.cached_property
+    def _field_readers(self) -> list[tuple[str, Any]]:
+        model = self.Meta.model
+        return [
+            (field.field_name, field_reader(field, model))
+            for field in self.fields.values()
+            if not field.write_only
+        ]
+
+    def to_representation(self, instance):
+        data = {}
+        for name, read in self._field_readers:
+            value = read(instance)
+            if value is not _SKIPPED:
+                data[name] = value
+        return data
+
+
+class OwnedRecordSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
     """Base of every owned record's serializer. Subclasses set `Meta.model` and add their
     fields to `OwnedRecordSerializer.Meta.fields`."""
 
@@ -295,9 +421,19 @@ class OwnedRecordViewSet(GuanxiAPIMixin, viewsets.ModelViewSet):
             records = visible_in_parts(records, self.request.user)
         else:
             records = records.visible_to(self.request.user)
-        if self.list_prefetch_related:
+        if self.list_prefetch_related and not self.prefetches_page():
             records = records.prefetch_related(*self.list_prefetch_related)
         return records
+
+    def prefetches_page(self) -> bool:
+        """A paginated list loads its rows' links page-wise (`paginate_queryset`)."""
+        return self.action == "list" and self.paginator is not None
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if page is not None and self.list_prefetch_related:
+            prefetch_links(page, self.list_prefetch_related)
+        return page
 
     def get_record(self, scope_action: str = "view") -> OwnedModel:
         """The record of the URL: 404 unless visible; 403 unless the role allows this
