@@ -61,6 +61,7 @@ SECTIONS = [
         template="activities/sections/history.html",
         context=_history,
         order=16,
+        lazy=True,
     ),
 ]
 

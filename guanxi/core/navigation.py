@@ -81,6 +81,18 @@ def _entries(spec, path: str = ""):
     return entries
 
 
+class CountedOnce:
+    """A value templates compute the first time they use it (they call callables)."""
+
+    def __init__(self, compute):
+        self._compute = compute
+
+    def __call__(self):
+        if not hasattr(self, "_value"):
+            self._value = self._compute()
+        return self._value
+
+
 def navigation_for(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -92,6 +104,10 @@ def navigation_for(request):
     return {
         "nav_modules": _entries(MODULES, path),
         "nav_admin": _entries(ADMIN_ENTRIES, path) if administrator else [],
-        "unread_notifications": Notification.objects.filter(recipient=user, is_read=False).count(),
+        # Counted only if the template shows it: htmx fragments (list pages, account
+        # sections) render no menu and skip the query.
+        "unread_notifications": CountedOnce(
+            Notification.objects.filter(recipient=user, is_read=False).count
+        ),
         "is_administrator": administrator,
     }

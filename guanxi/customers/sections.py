@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
+from django.urls import reverse
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,10 @@ class AccountSection:
     context: Callable[..., dict]  # (*, account, user) -> dict for the template
     order: int = 100
     column: str = "main"  # "main" or "side"
+    # True: the account page leaves the section out of its first answer and loads it when
+    # it scrolls into view (`account_section`). For sections below the first screen that
+    # need reads of their own; the page is answered sooner and unread sections cost nothing.
+    lazy: bool = False
 
 
 _sections: dict[str, AccountSection] = {}
@@ -37,18 +42,41 @@ def account_sections(*, column: str | None = None) -> list[AccountSection]:
     return [s for s in sections if column is None or s.column == column]
 
 
+def account_section(key: str) -> AccountSection | None:
+    return _sections.get(key)
+
+
+def section_item(section: AccountSection, *, account: models.Model, user) -> dict:
+    """A section with its context, ready for the page (or its own request) to include."""
+    return {
+        "key": section.key,
+        "title": section.title,
+        "template": section.template,
+        "column": section.column,
+        "lazy": False,
+        "context": section.context(account=account, user=user),
+    }
+
+
 def render_sections(*, account: models.Model, user) -> list[dict]:
-    """Each section with its context, in order, ready for the page to include."""
-    return [
-        {
-            "key": section.key,
-            "title": section.title,
-            "template": section.template,
-            "column": section.column,
-            "context": section.context(account=account, user=user),
-        }
-        for section in account_sections()
-    ]
+    """Each section in order: eager ones with their context, lazy ones with the address
+    that answers them."""
+    items = []
+    for section in account_sections():
+        if section.lazy:
+            items.append(
+                {
+                    "key": section.key,
+                    "title": section.title,
+                    "template": section.template,
+                    "column": section.column,
+                    "lazy": True,
+                    "url": reverse("customers:account_section", args=[account.pk, section.key]),
+                }
+            )
+        else:
+            items.append(section_item(section, account=account, user=user))
+    return items
 
 
 # --- the contact page ------------------------------------------------------------------------

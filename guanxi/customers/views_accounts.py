@@ -12,13 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from guanxi.core.forms.generic import BulkForm, enable_inline_validation
 from guanxi.core.masking import (
@@ -48,7 +49,13 @@ from guanxi.customers.forms import (
 )
 from guanxi.customers.models import Account
 from guanxi.customers.regions import PROVINCES
-from guanxi.customers.sections import AccountSection, register_account_section, render_sections
+from guanxi.customers.sections import (
+    AccountSection,
+    account_section,
+    register_account_section,
+    render_sections,
+    section_item,
+)
 from guanxi.customers.selectors import account_groups, relationship_graph
 from guanxi.customers.statistics import DIMENSIONS, account_counts, account_total
 from guanxi.customers.views import account_registration
@@ -208,7 +215,17 @@ def _relationships_context(*, account, user) -> dict:
     for node in graph["nodes"]:
         roles.setdefault(node["role"], node["role_label"] or _("No role"))
     graph["categories"] = [{"key": key, "name": name} for key, name in roles.items()]
-    return {"graph": graph}
+    # The map drawn for the eye, written out for screen readers: who is what of whom.
+    names = {node["id"]: node["name"] for node in graph["nodes"]}
+    lines = [
+        {
+            "source": names.get(edge["source"]),
+            "label": edge["label"],
+            "target": names.get(edge["target"]),
+        }
+        for edge in graph["edges"]
+    ]
+    return {"graph": graph, "relationship_lines": lines}
 
 
 def _groups_context(*, account, user) -> dict:
@@ -227,6 +244,7 @@ for _section in (
         template="customers/sections/relationships.html",
         context=_relationships_context,
         order=20,
+        lazy=True,
     ),
     AccountSection(
         key="groups",
@@ -235,6 +253,7 @@ for _section in (
         context=_groups_context,
         order=30,
         column="side",
+        lazy=True,
     ),
     AccountSection(
         key="timeline",
@@ -274,6 +293,24 @@ def account_reveal(request, pk: int):
         contact_detail_reveal(instance=account, values={field: value}, actor=request.user)
     return TemplateResponse(
         request, "customers/account_revealed.html", {"value": value, "field": field}
+    )
+
+
+@require_GET
+@login_required
+def account_section_view(request, pk: int, key: str):
+    """One section of the account page, for the page to load when it scrolls into view."""
+    section = account_section(key)
+    if section is None:
+        raise Http404
+    if not can(request.user, Account, "view"):
+        raise PermissionDenied
+    account = record_get_visible(model=Account, pk=pk, user=request.user)
+    item = section_item(section, account=account, user=request.user)
+    return TemplateResponse(
+        request,
+        section.template,
+        {"account": account, "record": account, "section": item, **item["context"]},
     )
 
 
@@ -413,6 +450,9 @@ def account_urls() -> list:
         path("accounts/lookup/", account_lookup, name="account_lookup"),
         path("accounts/actions/", views_account_actions.account_actions, name="account_actions"),
         path("accounts/<int:pk>/reveal/", account_reveal, name="account_reveal"),
+        path(
+            "accounts/<int:pk>/sections/<slug:key>/", account_section_view, name="account_section"
+        ),
         path("statistics/", account_statistics, name="account_statistics"),
         *patterns,
     ]

@@ -913,6 +913,7 @@ register_account_section(
         context=_membership_section,
         order=60,
         column="side",
+        lazy=True,
     )
 )
 

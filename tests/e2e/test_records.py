@@ -222,3 +222,38 @@ def test_the_filter_panel_and_the_bulk_values_load_when_opened(page, e2e_org):
     expect(page.locator("#record-table, #list-empty").first).not_to_contain_text("北京金融服务")
     account = Account.objects.get(name="北京金融服务")
     assert account.industry_id == _option("it").pk
+
+
+def test_the_account_page_loads_its_lower_sections_when_scrolled_to(page, e2e_org):
+    """Sections below the first screen arrive when they come into view; the relationship
+    map still draws, and the opportunities section still lists the account's deals."""
+    from guanxi.core.models import PicklistOption
+    from guanxi.core.services.records import record_create
+    from guanxi.customers.models import Account, ContactRelation
+    from guanxi.customers.services import contact_create, contact_relation_add
+
+    account = record_create(model=Account, data={"name": "宁波港务集团"}, actor=e2e_org.rep1)
+    role = PicklistOption.objects.get(picklist__code="contact_role", value="decision_maker")
+    boss, assistant = (
+        contact_create(actor=e2e_org.rep1, data={"name": name}, account=account, role=role)
+        for name in ("王总", "李秘书")
+    )
+    contact_relation_add(
+        from_contact=assistant,
+        to_contact=boss,
+        kind=ContactRelation.Kind.ASSISTANT_OF,
+        actor=e2e_org.rep1,
+    )
+    login(page, "rep1")
+    page.goto(_detail_path(account.pk))
+    expect(page.locator("#section-contacts")).to_contain_text("李秘书")
+
+    relationships = page.locator("#section-relationships")
+    relationships.scroll_into_view_if_needed()
+    expect(relationships.locator("#relationship-graph canvas")).to_have_count(1)
+    expect(relationships.locator("#relationship-list")).to_contain_text("李秘书")
+    expect(relationships.locator("[aria-busy]")).to_have_count(0)
+    history = page.locator("#section-activity_history")
+    history.scroll_into_view_if_needed()
+    expect(history.locator("[aria-busy]")).to_have_count(0)
+    expect(history.locator(".card-body")).not_to_contain_text("Loading")

@@ -102,6 +102,7 @@ def test_from_converted_lead_to_won_deal_on_board_funnel_and_forecast(e2e_org, n
 
     expect(page).to_have_url(re.compile(r"/customers/accounts/\d+/$"))
     section = page.locator("#section-opportunities")
+    section.scroll_into_view_if_needed()  # the section loads when it comes into view
     link = section.get_by_role("link", name="Haitian ERP rollout")
     expect(link).to_be_visible()
     opportunity = Opportunity.objects.get(name="Haitian ERP rollout")

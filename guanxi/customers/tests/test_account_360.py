@@ -5,6 +5,8 @@ import json
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from guanxi.core.models import ChangeAction, ChangeRecord, PicklistOption
@@ -35,6 +37,10 @@ def role(value):
 
 def detail(account):
     return reverse("customers:account_detail", args=[account.pk])
+
+
+def section_url(account, key):
+    return reverse("customers:account_section", args=[account.pk, key])
 
 
 def add_contacts(account, actor, count, start=0):
@@ -129,7 +135,8 @@ def test_relationship_map_data(client, en):
         actor=en.rep1,
     )
     client.force_login(en.rep1)
-    response = client.get(detail(account))
+    assert 'id="relationship-graph-data"' not in client.get(detail(account)).content.decode()
+    response = client.get(section_url(account, "relationships"))
     html = response.content.decode()
     start = html.index('id="relationship-graph-data"')
     payload = html[html.index(">", start) + 1 : html.index("</script>", start)]
@@ -144,6 +151,7 @@ def test_relationship_map_data(client, en):
             "label": "assistant of",
         }
     ]
+    assert "<li>Person 1 assistant of Person 0</li>" in html  # for screen readers
     assert {category["key"] for category in graph["categories"]} == {
         "influencer",
         "decision_maker",
@@ -167,11 +175,78 @@ def test_groups_section_lists_static_and_dynamic_groups(client, en):
     )
     group_create(actor=en.rep1, data={"name": "Empty list", "kind": "static"})
     client.force_login(en.rep1)
-    html = client.get(detail(account)).content.decode()
-    section = html[html.index('id="section-groups"') :]
-    section = section[: section.index("</section>")]
+    section = client.get(section_url(account, "groups")).content.decode()
     assert "VIP list" in section and "Beijing" in section
     assert "Empty list" not in section
+
+
+def test_lazy_sections_are_left_out_of_the_page_and_answered_on_their_own(
+    client, en, probe_template
+):
+    account = account_create(actor=en.rep1, data={"name": "Lazy Co"})
+    seen = []
+
+    def context(*, account, user):
+        seen.append((account.pk, user.pk))
+        return {"message": f"quotes of {account.name}"}
+
+    sections.register_account_section(
+        sections.AccountSection(
+            key="test_quotes",
+            title="Quotes",
+            template=probe_template,
+            context=context,
+            order=50,
+            lazy=True,
+        )
+    )
+    try:
+        client.force_login(en.rep1)
+        html = client.get(detail(account)).content.decode()
+        assert seen == []
+        assert 'id="section-test_quotes"' in html and "probe:" not in html
+        url = section_url(account, "test_quotes")
+        assert f'hx-get="{url}" hx-trigger="intersect once"' in html
+        # The registered lazy sections wait too, each with its own address.
+        for key in ("relationships", "groups", "opportunities", "activity_history"):
+            assert f'hx-get="{section_url(account, key)}"' in html
+        assert 'hx-get="{}"'.format(section_url(account, "contacts")) not in html
+
+        response = client.get(url)
+    finally:
+        sections._sections.pop("test_quotes")
+    assert response.status_code == 200
+    assert response.content.decode() == "probe: quotes of Lazy Co"
+    assert seen == [(account.pk, en.rep1.pk)]
+
+
+def test_a_section_answers_404_for_an_invisible_account_or_an_unknown_key(client, en):
+    north = account_create(actor=en.rep3, data={"name": "North"})
+    own = account_create(actor=en.rep1, data={"name": "Own"})
+    client.force_login(en.rep1)
+    assert client.get(section_url(north, "relationships")).status_code == 404
+    assert client.get(section_url(own, "no-such-section")).status_code == 404
+    assert client.post(section_url(own, "relationships")).status_code == 405
+    assert client.get(section_url(own, "relationships")).status_code == 200
+
+
+def test_a_section_needs_the_view_permission(client, en):
+    from guanxi.core.tests.factories import user_with_permissions
+
+    account = account_create(actor=en.admin, data={"name": "Guarded"})
+    blind = user_with_permissions({"customers.contact": ["view"]})
+    client.force_login(blind)
+    assert client.get(section_url(account, "groups")).status_code == 403
+
+
+def test_a_section_is_a_fragment_without_the_menus_unread_count(client, en):
+    account = account_create(actor=en.rep1, data={"name": "Quiet"})
+    client.force_login(en.rep1)
+    client.get(section_url(account, "membership"))
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(section_url(account, "membership"))
+    assert response.status_code == 200 and "<html" not in response.content.decode()
+    assert not [q for q in captured if "core_notification" in q["sql"]]
 
 
 def test_invisible_account_is_404(client, en):

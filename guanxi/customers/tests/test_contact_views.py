@@ -364,6 +364,9 @@ def test_account_page_shows_the_contacts_and_membership_sections(client, en):
     html = client.get(reverse("customers:account_detail", args=[company.pk])).content.decode()
     assert 'id="account-contacts"' in html and "Render Person" in html
     assert reverse("customers:account_contact_link") in html
+    membership = reverse("customers:account_section", args=[company.pk, "membership"])
+    assert f'hx-get="{membership}"' in html  # loaded when it scrolls into view
+    html = client.get(membership).content.decode()
     assert 'id="account-membership"' in html
     assert reverse("customers:points_ledger", args=[company.pk]) in html
 

@@ -186,7 +186,10 @@ def test_convert_page_offers_candidates_and_converts(client, org, monkeypatch):
     assert Account.objects.count() == 1
     # The account page says where it came from; the convert page now sends back.
     account_page = client.get(response["Location"]).content.decode()
-    assert 'id="account-converted-leads"' in account_page and "张伟" in account_page
+    assert "张伟" in account_page  # the new contact
+    section = reverse("customers:account_section", args=[existing.pk, "converted-from-lead"])
+    assert f'hx-get="{section}"' in account_page
+    assert 'id="account-converted-leads"' in client.get(section).content.decode()
     assert client.get(url).status_code == 302
     assert signed_in(client, org.rep3).get(url).status_code == 404
 

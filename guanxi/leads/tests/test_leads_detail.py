@@ -130,7 +130,9 @@ def test_a_converted_lead_links_to_its_account_and_contact(client, org):
     account_url = reverse("customers:account_detail", args=[result.account.pk])
     contact_url = reverse("customers:contact_detail", args=[result.contact.pk])
     assert f'href="{account_url}"' in converted and f'href="{contact_url}"' in converted
-    account_page = client.get(account_url).content.decode()
+    section = reverse("customers:account_section", args=[result.account.pk, "converted-from-lead"])
+    assert f'hx-get="{section}"' in client.get(account_url).content.decode()
+    account_page = client.get(section).content.decode()
     assert 'id="account-converted-leads"' in account_page
     assert f'href="{_detail(lead)}"' in account_page
     # Someone who sees the lead but not the account gets no link to a page they cannot open.

@@ -703,6 +703,7 @@ def register_page_parts() -> None:
             context=_converted_from_section,
             order=90,
             column="side",
+            lazy=True,
         )
     )
 

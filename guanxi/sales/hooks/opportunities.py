@@ -72,6 +72,7 @@ register_account_section(
         template="sales/opportunities/_account_section.html",
         context=_account_section,
         order=30,
+        lazy=True,
     )
 )
 register_account_figure("lifetime_revenue", _("Lifetime revenue"), selectors.lifetime_revenue, 10)

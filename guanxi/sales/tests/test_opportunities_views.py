@@ -254,6 +254,9 @@ def test_account_page_lists_its_opportunities(client, org):
     client.force_login(org.rep1)
     html = client.get(reverse("customers:account_detail", args=[account.pk])).content.decode()
     assert 'id="section-opportunities"' in html
+    section = reverse("customers:account_section", args=[account.pk, "opportunities"])
+    assert f'hx-get="{section}"' in html
+    html = client.get(section).content.decode()
     assert "进行中的单" in html and "赢下的单" in html
 
 
