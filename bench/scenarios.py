@@ -278,6 +278,10 @@ def search_cases(role: str, user) -> list[Case]:
 
 
 def detail_cases(role: str, user) -> list[Case]:
+    from django.urls import reverse
+
+    from guanxi.customers.sections import account_sections
+
     accounts = _visible_sample(user)
     if not accounts:
         return []
@@ -288,7 +292,21 @@ def detail_cases(role: str, user) -> list[Case]:
             role,
             [f"/customers/accounts/{account.pk}/" for account in accounts],
             _is_account_detail_query,
-        )
+        ),
+        # The sections the page loads when they scroll into view, one request each: the
+        # page's figure alone would hide the work it hands on.
+        Case(
+            "detail",
+            "account_lazy_sections_html",
+            role,
+            [
+                reverse("customers:account_section", args=[account.pk, section.key])
+                for account in accounts
+                for section in account_sections()
+                if section.lazy
+            ],
+            _is_account_detail_query,
+        ),
     ]
 
 
