@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from guanxi.core.models import CustomFieldType
 
@@ -65,3 +68,30 @@ def add_class(bound_field, css: str):
 @register.simple_tag
 def url_for(registration, kind: str, *args: Any) -> str:
     return registration.url(kind, *args)
+
+
+@register.simple_tag
+def record_rows(rows: list[dict], selectable: Any) -> SafeString:
+    """The list table's rows (`rows` of the list view: record, url, (column, text) cells),
+    written in Python: as a template loop, 50 rows of 10 cells cost more than the page's
+    queries. Cell texts are escaped unless already safe, as `{{ value }}` would."""
+    select_label = _("Select")
+    html = []
+    for row in rows:
+        html.append("<tr>")
+        if selectable:
+            html.append(
+                format_html(
+                    '<td><input class="form-check-input" type="checkbox" name="pk" value="{}"'
+                    ' form="bulk-form" aria-label="{}"></td>',
+                    row["record"].pk,
+                    select_label,
+                )
+            )
+        for column, value in row["cells"]:
+            if column.link:
+                html.append(format_html('<td><a href="{}">{}</a></td>', row["url"], value))
+            else:
+                html.append(format_html("<td>{}</td>", value))
+        html.append("</tr>")
+    return mark_safe("".join(html))  # every piece above is escaped by format_html

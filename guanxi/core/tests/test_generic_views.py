@@ -370,3 +370,39 @@ def test_safe_next_url_stays_on_the_site(rf, post, get, expected):
 
     request = rf.post("/x/?" + "&".join(f"{k}={v}" for k, v in get.items()), post)
     assert safe_next_url(request, "/home/") == expected
+
+
+def test_record_rows_escape_texts_link_the_first_column_and_offer_selection():
+    from types import SimpleNamespace
+
+    from django.utils.safestring import mark_safe
+
+    from guanxi.core.templatetags.generic_tags import record_rows
+
+    name = SimpleNamespace(link=True)
+    badge = SimpleNamespace(link=False)
+    rows = [
+        {
+            "record": SimpleNamespace(pk=7),
+            "url": "/customers/accounts/7/",
+            "cells": [(name, "<b>A&B</b>"), (badge, mark_safe('<span class="badge">VIP</span>'))],
+        }
+    ]
+    assert str(record_rows(rows, None)) == (
+        '<tr><td><a href="/customers/accounts/7/">&lt;b&gt;A&amp;B&lt;/b&gt;</a></td>'
+        '<td><span class="badge">VIP</span></td></tr>'
+    )
+    selectable = str(record_rows(rows, object()))
+    assert selectable.startswith(
+        '<tr><td><input class="form-check-input" type="checkbox" name="pk" value="7"'
+        ' form="bulk-form" aria-label="Select"></td>'
+    )
+
+
+def test_record_url_maker_matches_reverse():
+    from guanxi.core.views.registry import get_registration
+    from guanxi.customers.models import Account
+
+    registration = get_registration(Account)
+    make = registration.record_url_maker("detail")
+    assert make(42) == registration.url("detail", 42) == "/customers/accounts/42/"

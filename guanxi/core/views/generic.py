@@ -262,10 +262,11 @@ class RecordListView(RegistrationMixin, View):
         for column in columns:
             if column.prepare is not None:
                 column.prepare(records)
+        detail_url = reg.record_url_maker("detail")
         rows = [
             {
                 "record": record,
-                "url": reg.url("detail", record.pk),
+                "url": detail_url(record.pk),
                 "cells": [(column, format_value(column.value(record))) for column in columns],
             }
             for record in records

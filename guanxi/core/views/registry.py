@@ -225,6 +225,13 @@ class ModelRegistration:
     def url(self, kind: str, *args: Any) -> str:
         return reverse(self.url_name(kind), args=args)
 
+    def record_url_maker(self, kind: str) -> Callable[[Any], str]:
+        """`pk -> url` of a record route, reversed once (a list page links every row)."""
+        marker = 987654321
+        pattern = self.url(kind, marker)
+        before, after = pattern.split(str(marker), 1)
+        return lambda pk: f"{before}{pk}{after}"
+
     def template_names(self, kind: str) -> list[str]:
         meta = self.model._meta
         return [f"{meta.app_label}/{meta.model_name}_{kind}.html", f"core/generic/{kind}.html"]
