@@ -79,12 +79,28 @@ class StableOrderingFilter(OrderingFilter):
         return ordering
 
 
+class NamedFiltersBackend(DjangoFilterBackend):
+    """DjangoFilterBackend that leaves the list alone when the request names none of its
+    filters: building and validating the FilterSet's form was ~8 % of an unfiltered page,
+    and with no filter given it changes nothing (django-filter skips empty values)."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None:
+            return queryset
+        # A prefix, not the name: range filters read suffixed parameters (amount_min).
+        names = tuple(filterset_class.base_filters)
+        if not any(parameter.startswith(names) for parameter in request.query_params):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+
 class GuanxiAPIMixin:
     # What every Guanxi API view shares: filters, and the caller's language and time zone
     # (token-authenticated requests are only known to DRF, after Django's middleware ran).
     # A comment, not a docstring: the schema would show it as every operation's description.
 
-    filter_backends = [DjangoFilterBackend, StableOrderingFilter]
+    filter_backends = [NamedFiltersBackend, StableOrderingFilter]
     ordering_fields: tuple[str, ...] = ("id",)
 
     def initial(self, request, *args, **kwargs):

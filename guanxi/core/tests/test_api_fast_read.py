@@ -150,3 +150,31 @@ def test_prefetch_links_sets_missing_links_to_none_and_leaves_reverse_links_to_d
         assert records[1].industry is None
         assert list(records[1].children.all()) == []
     assert len(after) == 0
+
+
+def test_a_list_without_filter_parameters_builds_no_filterset(org, monkeypatch):
+    from guanxi.customers.api import AccountFilter
+
+    full_account(org)
+    account_create(actor=org.rep1, data={"name": "零售客户"})
+    built = []
+    original = AccountFilter.__init__
+
+    def counting_init(self, *args, **kwargs):
+        built.append(kwargs.get("data"))
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(AccountFilter, "__init__", counting_init)
+    client = api_client(org.rep1)
+
+    everything = client.get("/api/v1/accounts/?ordering=name&page_size=10")
+    assert everything.status_code == 200 and len(everything.json()["results"]) == 3
+    assert built == []
+
+    it = option("industry", "it").pk
+    filtered = client.get(f"/api/v1/accounts/?industry={it}")
+    assert [row["name"] for row in filtered.json()["results"]] == ["深圳南方电子有限公司"]
+    assert len(built) == 1
+    after = client.get("/api/v1/accounts/?created_after=2020-01-01T00:00:00Z")
+    assert len(after.json()["results"]) == 3
+    assert client.get("/api/v1/accounts/?industry=abc").status_code == 400
