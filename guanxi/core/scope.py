@@ -355,6 +355,18 @@ class ScopedQuerySet(models.QuerySet):
         return self.filter(scope_q(user, self.model, "delete"))
 
 
+def record_editable_by(record: models.Model, user: User) -> bool:
+    """Whether the data scope lets `user` change `record` (the role's actions aside).
+
+    Remembered on the instance: the sections of a record page each ask about the same
+    record, one query apiece (five on the account page). For pages, not for services that
+    change the record's owner and then ask again."""
+    memo = record.__dict__.setdefault("_gx_editable_by", {})
+    if user.pk not in memo:
+        memo[user.pk] = type(record).objects.editable_by(user).filter(pk=record.pk).exists()
+    return memo[user.pk]
+
+
 # --- first rows of a union of parts --------------------------------------------------------------
 class ScopeFilter(ExpressionWrapper):
     """The scope's OR of parts as one WHERE term, written as the plain OR, except in the

@@ -23,7 +23,7 @@ from django.views import View
 from guanxi.core.exceptions import ActionNotAllowed, VersionConflict
 from guanxi.core.forms.generic import apply_service_errors
 from guanxi.core.phones import email_mask, phone_mask
-from guanxi.core.scope import can, is_administrator
+from guanxi.core.scope import can, is_administrator, record_editable_by
 from guanxi.core.selectors import bounded_count, record_get_visible
 from guanxi.core.views.generic import RecordDetailView, RecordListView, safe_next_url
 from guanxi.core.views.registry import (
@@ -116,6 +116,8 @@ def _error_text(error: Exception) -> str:
 
 
 def _editable(model, record, user, action: str = "change") -> bool:
+    if action == "change":
+        return can(user, model, action) and record_editable_by(record, user)
     return (
         can(user, model, action) and model.objects.editable_by(user).filter(pk=record.pk).exists()
     )
@@ -872,7 +874,7 @@ def _contacts_section(*, account, user) -> dict:
         emails = list(link.contact.emails.all())
         link.gx_phone = show_phone(user, phones[0].number) if phones else ""
         link.gx_email = show_email(user, emails[0].address) if emails else ""
-    editable = Account.objects.editable_by(user).filter(pk=account.pk).exists()
+    editable = record_editable_by(account, user)
     can_link = editable and can(user, AccountContact, "add")
     return {
         "account": account,

@@ -123,3 +123,21 @@ def test_adding_tags_to_many_records_keeps_their_own(org):
     )
     assert set(tags_of(accounts["rep1"]).values_list("name", flat=True)) == {"VIP", "East", "New"}
     assert set(tags_of(accounts["rep2"]).values_list("name", flat=True)) == {"East", "New"}
+
+
+def test_record_editable_by_asks_once_per_record_and_user(org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from guanxi.core.scope import record_editable_by
+    from guanxi.customers.services import account_create
+
+    account = account_create(actor=org.rep1, data={"name": "可编辑客户"})
+    with CaptureQueriesContext(connection) as captured:
+        assert record_editable_by(account, org.rep1) is True
+        assert record_editable_by(account, org.rep1) is True
+        assert record_editable_by(account, org.rep2) is False
+        assert record_editable_by(account, org.rep2) is False
+        assert record_editable_by(account, org.read_only) is False  # sees all, changes none
+    asked = [q for q in captured if 'AS "a" FROM "customers_account"' in q["sql"]]
+    assert len(asked) == 2  # read_only's empty scope needs no query at all

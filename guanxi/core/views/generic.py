@@ -47,7 +47,7 @@ from guanxi.core.models import (
     SavedView,
     User,
 )
-from guanxi.core.scope import can
+from guanxi.core.scope import can, record_editable_by
 from guanxi.core.selectors import record_feed, record_get_visible
 from guanxi.core.services.attachments import attachment_upload, attachments_of
 from guanxi.core.services.configuration import record_tags_set, tags_of
@@ -121,7 +121,7 @@ class RegistrationMixin(LoginRequiredMixin):
         return record_get_visible(model=self.model, pk=pk, user=self.request.user)
 
     def is_editable(self, record) -> bool:
-        return self.model.objects.editable_by(self.request.user).filter(pk=record.pk).exists()
+        return record_editable_by(record, self.request.user)
 
     def is_deletable(self, record) -> bool:
         return (

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 
 from guanxi.core.exceptions import ActionNotAllowed
 from guanxi.core.models import Department, PicklistOption, User
-from guanxi.core.scope import can, is_administrator
+from guanxi.core.scope import can, is_administrator, record_editable_by
 from guanxi.core.selectors import record_get_visible
 from guanxi.core.views.registry import Column, get_registration
 from guanxi.customers.models import Account
@@ -487,9 +487,7 @@ def record_pool_panel(record, user) -> dict[str, Any]:
             "events": list(pool_events_of(record, limit=5)),
         }
     due = recycle_due([record]).get(record.pk)
-    editable = can(user, model, "change") and (
-        model.objects.editable_by(user).filter(pk=record.pk).exists()
-    )
+    editable = can(user, model, "change") and (record_editable_by(record, user))
     days = due.days_left(timezone.now()) if due else None
     return {
         "pool_state": "owned",
