@@ -93,30 +93,44 @@ def probe_template(settings, tmp_path):
     return "section_probe.html"
 
 
-def test_later_apps_add_sections_and_fill_figures(client, en, probe_template):
-    account = account_create(actor=en.rep1, data={"name": "Plugged"})
-    seen = []
+@pytest.fixture
+def probe_section(probe_template):
+    """register(key, what, lazy=False): a section rendering "probe: <what> of <account>";
+    answers the (account pk, user pk) it was asked for. Removed after the test."""
+    keys, seen = [], []
 
-    def context(*, account, user):
-        seen.append((account.pk, user.pk))
-        return {"message": f"orders of {account.name}"}
+    def register(key, what, lazy=False):
+        def context(*, account, user):
+            seen.append((account.pk, user.pk))
+            return {"message": f"{what} of {account.name}"}
 
-    sections.register_account_section(
-        sections.AccountSection(
-            key="test_orders",
-            title="Orders",
-            template=probe_template,
-            context=context,
-            order=50,
+        sections.register_account_section(
+            sections.AccountSection(
+                key=key,
+                title=what,
+                template=probe_template,
+                context=context,
+                order=50,
+                lazy=lazy,
+            )
         )
-    )
+        keys.append(key)
+        return seen
+
+    yield register
+    for key in keys:
+        sections._sections.pop(key, None)
+
+
+def test_later_apps_add_sections_and_fill_figures(client, en, probe_section):
+    account = account_create(actor=en.rep1, data={"name": "Plugged"})
+    seen = probe_section("test_orders", "orders")
     registered = account_hooks._figures["lifetime_revenue"]
     account_hooks.register_account_figure("lifetime_revenue", "Lifetime revenue", lambda a: 1234)
     try:
         client.force_login(en.rep1)
         html = client.get(detail(account)).content.decode()
     finally:
-        sections._sections.pop("test_orders")
         account_hooks._figures["lifetime_revenue"] = registered
     assert seen == [(account.pk, en.rep1.pk)]
     assert 'id="section-test_orders"' in html
@@ -181,40 +195,22 @@ def test_groups_section_lists_static_and_dynamic_groups(client, en):
 
 
 def test_lazy_sections_are_left_out_of_the_page_and_answered_on_their_own(
-    client, en, probe_template
+    client, en, probe_section
 ):
     account = account_create(actor=en.rep1, data={"name": "Lazy Co"})
-    seen = []
+    seen = probe_section("test_quotes", "quotes", lazy=True)
+    client.force_login(en.rep1)
+    html = client.get(detail(account)).content.decode()
+    assert seen == []
+    assert 'id="section-test_quotes"' in html and "probe:" not in html
+    url = section_url(account, "test_quotes")
+    assert f'hx-get="{url}" hx-trigger="intersect once"' in html
+    # The registered lazy sections wait too, each with its own address.
+    for key in ("relationships", "groups", "opportunities", "activity_history"):
+        assert f'hx-get="{section_url(account, key)}"' in html
+    assert 'hx-get="{}"'.format(section_url(account, "contacts")) not in html
 
-    def context(*, account, user):
-        seen.append((account.pk, user.pk))
-        return {"message": f"quotes of {account.name}"}
-
-    sections.register_account_section(
-        sections.AccountSection(
-            key="test_quotes",
-            title="Quotes",
-            template=probe_template,
-            context=context,
-            order=50,
-            lazy=True,
-        )
-    )
-    try:
-        client.force_login(en.rep1)
-        html = client.get(detail(account)).content.decode()
-        assert seen == []
-        assert 'id="section-test_quotes"' in html and "probe:" not in html
-        url = section_url(account, "test_quotes")
-        assert f'hx-get="{url}" hx-trigger="intersect once"' in html
-        # The registered lazy sections wait too, each with its own address.
-        for key in ("relationships", "groups", "opportunities", "activity_history"):
-            assert f'hx-get="{section_url(account, key)}"' in html
-        assert 'hx-get="{}"'.format(section_url(account, "contacts")) not in html
-
-        response = client.get(url)
-    finally:
-        sections._sections.pop("test_quotes")
+    response = client.get(url)
     assert response.status_code == 200
     assert response.content.decode() == "probe: quotes of Lazy Co"
     assert seen == [(account.pk, en.rep1.pk)]
