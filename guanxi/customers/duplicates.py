@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from guanxi.core.models import User
 from guanxi.customers import matching
+from guanxi.customers.match_names import prepared_names
 from guanxi.customers.models import DuplicateKey, DuplicatePair, DuplicateScan
 
 # A block larger than this is a common name prefix ("中国", "zhon"); comparing within it
@@ -300,8 +301,17 @@ class _ScanCache:
             self.records.clear()
         source = _sources.get(self.content_type.model_class()._meta.label_lower)
         digits_field = source.phone_digits_field if source is not None else ""
-        for record in _load(self.content_type.pk, ids, for_scan=True):
-            described = _described(record)
+        described_records = [
+            (record, _described(record))
+            for record in _load(self.content_type.pk, ids, for_scan=True)
+        ]
+        names_by_kind: dict[str, set[str]] = defaultdict(set)
+        for _record, described in described_records:
+            names_by_kind[described.get("kind", matching.COMPANY)].add(described.get("name") or "")
+        prepared_by_kind = {
+            kind: prepared_names(names, kind) for kind, names in names_by_kind.items()
+        }
+        for record, described in described_records:
             kind = described.get("kind", matching.COMPANY)
             if digits_field:
                 digits = getattr(record, digits_field)
@@ -315,7 +325,9 @@ class _ScanCache:
                 phones=frozenset(phones),
                 emails=frozenset(matching.email_keys(described.get("emails", ()))),
             )
-            prepared.prepared(kind)
+            stored = prepared_by_kind[kind].get(prepared.name)
+            if stored is not None:
+                prepared.names[kind] = stored
             self.records[record.pk] = prepared
         for pk in ids:  # deleted since its keys were written: nothing to compare
             self.records.setdefault(pk, None)

@@ -26,6 +26,7 @@ from guanxi.core.imports.resources import (
 from guanxi.customers import matching
 from guanxi.customers.duplicate_sources import describe_account
 from guanxi.customers.duplicates import key_holders, record_keys
+from guanxi.customers.match_names import prepared_names
 from guanxi.customers.models import Account
 from guanxi.customers.resources import account_resource
 
@@ -95,8 +96,19 @@ class _Pool:
     def __init__(self) -> None:
         self.by_key: dict[str, dict[Any, dict[str, Any]]] = defaultdict(dict)
 
-    def add(self, account: Account, keys: Iterable[str] | None = None) -> None:
+    def add(
+        self,
+        account: Account,
+        keys: Iterable[str] | None = None,
+        prepared: dict[str, dict[str, matching.PreparedName]] | None = None,
+    ) -> None:
         described = _describe_account(account)
+        if prepared:
+            described["prepared_names"] = {
+                kind: by_name[account.name]
+                for kind, by_name in prepared.items()
+                if account.name in by_name
+            }
         for key in keys if keys is not None else record_keys(account):
             self.by_key[key[:80]][account.pk] = described
 
@@ -152,8 +164,11 @@ class DuplicateMatchingResource(ModelResource):
             .filter(pk__in=list(keys_of))
             .only(*CANDIDATE_FIELDS)
         )
-        for account in visible:
-            pool.add(account, keys_of[account.pk])
+        accounts = list(visible)
+        names = {account.name for account in accounts}
+        prepared = {kind: prepared_names(names, kind) for kind in {_row_kind(row) for row in rows}}
+        for account in accounts:
+            pool.add(account, keys_of[account.pk], prepared)
         context.editable_ids.update(
             self.model.objects.editable_by(context.user)
             .filter(pk__in=list(keys_of))

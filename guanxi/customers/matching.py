@@ -385,6 +385,11 @@ def name_pinyin(name: str) -> str:
     return "".join(_ASCII_ALNUM_RE.findall("".join(lazy_pinyin(text))))
 
 
+# Bump whenever prepare_name's answer changes: the prepared names stored in the database
+# (customers.MatchName) are read for the current version only.
+PREPARATION_VERSION = 1
+
+
 @dataclass(frozen=True)
 class PreparedName:
     """A name with everything the comparison needs, computed once."""
@@ -534,7 +539,8 @@ def match_candidates(
 
     Records are objects or mappings with ``name``, ``phones`` and ``emails`` (a string, a
     list of strings, or of objects with ``number`` / ``email``); a record compared many
-    times may carry its ``phone_keys`` / ``email_keys`` sets, worked out once. A record
+    times may carry its ``phone_keys`` / ``email_keys`` sets, worked out once, and its
+    ``prepared_names`` ({kind: PreparedName}, as read from the database). A record
     matches when it shares a phone number or an e-mail address (score 100) or its name is at least
     ``threshold`` similar. The candidate itself (same object, or same type and pk) is skipped.
     """
@@ -561,7 +567,10 @@ def match_candidates(
             reasons.extend(
                 MatchReason("email", address, 100.0) for address in sorted(emails & other_emails)
             )
-        other_prepared = prepare_name(_attribute(other, "name") or "", kind)
+        stored = _attribute(other, "prepared_names")
+        other_prepared = stored.get(kind) if stored else None
+        if other_prepared is None:
+            other_prepared = prepare_name(_attribute(other, "name") or "", kind)
         score = _similarity(prepared, other_prepared)
         if score >= threshold:
             reasons.append(MatchReason("name", other_prepared.core, score))
