@@ -30,6 +30,7 @@ register_duplicate_source(
         describe=describe_account,
         scan_fields=("id", "name", "kind", "phone", "phone_digits", "email"),
         phone_digits_field="phone_digits",
+        email_field="email",
     )
 )
 register_duplicate_source(

@@ -10,7 +10,7 @@ more.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +39,9 @@ class DuplicateSource:
     # column holding phone_digits(phone) already, so a million phones are not parsed again.
     scan_fields: tuple[str, ...] = ()
     phone_digits_field: str = ""
+    # The column holding an e-mail address its services store normalised (email_normalise),
+    # so its matching key is just the lower-case address: no validation again per record.
+    email_field: str = ""
 
 
 _sources: dict[str, DuplicateSource] = {}
@@ -281,6 +284,11 @@ class _Prepared:
         return found
 
 
+def stored_email_keys(address: str) -> set[str]:
+    """`matching.email_keys` of an address stored normalised."""
+    return {address.casefold()} if address else set()
+
+
 class _ScanCache:
     """Prepared records by id, loaded in batches; bounded so a huge table cannot fill the
     worker's memory (it starts again empty, the records are simply loaded again)."""
@@ -301,6 +309,7 @@ class _ScanCache:
             self.records.clear()
         source = _sources.get(self.content_type.model_class()._meta.label_lower)
         digits_field = source.phone_digits_field if source is not None else ""
+        email_field = source.email_field if source is not None else ""
         described_records = [
             (record, _described(record))
             for record in _load(self.content_type.pk, ids, for_scan=True)
@@ -323,7 +332,11 @@ class _ScanCache:
                 name=described.get("name") or "",
                 kind=kind,
                 phones=frozenset(phones),
-                emails=frozenset(matching.email_keys(described.get("emails", ()))),
+                emails=frozenset(
+                    stored_email_keys(getattr(record, email_field))
+                    if email_field
+                    else matching.email_keys(described.get("emails", ()))
+                ),
             )
             stored = prepared_by_kind[kind].get(prepared.name)
             if stored is not None:
@@ -331,6 +344,23 @@ class _ScanCache:
             self.records[record.pk] = prepared
         for pk in ids:  # deleted since its keys were written: nothing to compare
             self.records.setdefault(pk, None)
+
+    def prepare_mixed_kinds(self, blocks: list[list[_Prepared]]) -> None:
+        """Where a block mixes people and companies, each record is compared the way of the
+        other kind too: read (or prepare and store) those prepared names in one go."""
+        missing: dict[str, dict[int, _Prepared]] = defaultdict(dict)
+        for records in blocks:
+            kinds = {record.kind for record in records}
+            if len(kinds) > 1:
+                for record in records:
+                    for kind in kinds - record.names.keys():
+                        missing[kind][record.pk] = record
+        for kind, records in missing.items():
+            found = prepared_names({record.name for record in records.values()}, kind)
+            for record in records.values():
+                stored = found.get(record.name)
+                if stored is not None:
+                    record.names[kind] = stored
 
 
 def _compare(
@@ -354,6 +384,48 @@ def _compare(
     return max(reason.score for reason in reasons), reasons
 
 
+def _block_matches(
+    records: list[_Prepared], seen: set[tuple[int, int]]
+) -> Iterator[tuple[_Prepared, _Prepared, float, list[matching.MatchReason]]]:
+    """(first, second, score, reasons) for each pair of the block that `_compare` matches,
+    first before second in the block's order, pairs in `seen` left out.
+
+    Only the pairs sharing a phone or an e-mail, or whose names rapidfuzz finds close
+    (`matching.NameBlock`), are compared one by one: in a block of a thousand names nearly
+    all of the half million pairs are far apart."""
+    by_phone: dict[str, list[int]] = defaultdict(list)
+    by_email: dict[str, list[int]] = defaultdict(list)
+    for index, record in enumerate(records):
+        for digits in record.phones:
+            by_phone[digits].append(index)
+        for address in record.emails:
+            by_email[address].append(index)
+    names = {
+        kind: matching.NameBlock([record.prepared(kind) for record in records])
+        for kind in {record.kind for record in records}
+    }
+    for index, first in enumerate(records):
+        close = {
+            other
+            for other, _score in names[first.kind].similar(
+                first.prepared(first.kind), matching.DEFAULT_THRESHOLD
+            )
+        }
+        for digits in first.phones:
+            close.update(by_phone[digits])
+        for address in first.emails:
+            close.update(by_email[address])
+        for other in sorted(close):
+            if other <= index:
+                continue
+            second = records[other]
+            if (second.pk, first.pk) in seen:
+                continue
+            found = _compare(first, second)
+            if found is not None:
+                yield first, second, *found
+
+
 FLUSH_IDS = 2000  # load this many new records at once
 FLUSH_BLOCKS = 500  # and write progress at least this often
 
@@ -362,9 +434,9 @@ def duplicate_scan_run(*, scan: DuplicateScan) -> DuplicateScan:
     """Compare the records within each block and store the pairs found.
 
     One pass over the keys in key order; each record is described and prepared once per
-    scan (batches of ids loaded together); a pair sharing several keys (a phone and a name
-    prefix) is compared in the first block only: each record remembers the blocks it was
-    in, and two records that already shared one are skipped.
+    scan (batches of ids loaded together, prepared names read from `MatchName`). Within a
+    block only the pairs with a shared phone or e-mail or a close name are compared
+    (`_block_matches`); a pair found in an earlier block it shares is not stored again.
     """
     from django.apps import apps
 
@@ -377,43 +449,32 @@ def duplicate_scan_run(*, scan: DuplicateScan) -> DuplicateScan:
         DuplicatePair.objects.filter(scan=scan).values_list("first_id", "second_id")
     )
     cache = _ScanCache(content_type)
-    blocks_of: dict[int, list[int]] = defaultdict(list)  # record -> blocks it was compared in
     block_number = 0
 
     def process(pending: list[tuple[str, list[int]]]) -> None:
         nonlocal block_number
         cache.load(cache.missing({pk for _key, ids in pending for pk in ids}))
-        pairs = []
+        blocks = []
         for _key, ids in pending:
-            block_number += 1
             # Newest first, as the records load (the newer one is the candidate, whose kind
             # the comparison uses).
             records = [cache.records.get(pk) for pk in reversed(ids)]
-            records = [record for record in records if record is not None]
-            for index, first in enumerate(records):
-                first_blocks = set(blocks_of[first.pk])
-                for second in records[index + 1 :]:
-                    pair = (second.pk, first.pk)
-                    if pair in seen:
-                        continue
-                    if first_blocks and not first_blocks.isdisjoint(blocks_of[second.pk]):
-                        continue  # compared in an earlier block they share
-                    found = _compare(first, second)
-                    if found is None:
-                        continue
-                    seen.add(pair)
-                    score, reasons = found
-                    pairs.append(
-                        DuplicatePair(
-                            scan=scan,
-                            first_id=pair[0],
-                            second_id=pair[1],
-                            score=score,
-                            reasons=[reason.message for reason in reasons],
-                        )
+            blocks.append([record for record in records if record is not None])
+        cache.prepare_mixed_kinds(blocks)
+        pairs = []
+        for records in blocks:
+            block_number += 1
+            for first, second, score, reasons in _block_matches(records, seen):
+                seen.add((second.pk, first.pk))
+                pairs.append(
+                    DuplicatePair(
+                        scan=scan,
+                        first_id=second.pk,
+                        second_id=first.pk,
+                        score=score,
+                        reasons=[reason.message for reason in reasons],
                     )
-            for record in records:
-                blocks_of[record.pk].append(block_number)
+                )
         with transaction.atomic():
             DuplicatePair.objects.bulk_create(pairs, ignore_conflicts=True, batch_size=500)
             scan.blocks_done = block_number

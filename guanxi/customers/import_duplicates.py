@@ -25,7 +25,7 @@ from guanxi.core.imports.resources import (
 )
 from guanxi.customers import matching
 from guanxi.customers.duplicate_sources import describe_account
-from guanxi.customers.duplicates import key_holders, record_keys
+from guanxi.customers.duplicates import key_holders, record_keys, stored_email_keys
 from guanxi.customers.match_names import prepared_names
 from guanxi.customers.models import Account
 from guanxi.customers.resources import account_resource
@@ -67,6 +67,7 @@ def _describe_account(account: Account) -> dict[str, Any]:
     described = {**describe_account(account), "pk": account.pk, "record": account}
     digits = account.phone_digits  # the stored phone_digits(phone): no parsing again
     described["phone_keys"] = {digits} if len(digits) >= matching.MIN_PHONE_KEY_DIGITS else set()
+    described["email_keys"] = stored_email_keys(account.email)  # stored normalised
     return described
 
 

@@ -98,3 +98,62 @@ def test_an_import_batch_reads_its_candidates_prepared_names(org, prepared_calls
     resource.prefetch_duplicates([row], context)
     assert resource.duplicate_finder(row).pk == existing.pk
     assert existing.name not in prepared_calls
+
+
+NAMES = [
+    "北京华为技术有限公司",
+    "华为技术有限公司",
+    "华为",
+    "华威技术有限公司",
+    "深圳华为终端有限公司",
+    "上海明达贸易有限公司",
+    "明达贸易",
+    "明达",
+    "Acme Co., Ltd.",
+    "ACME Ltd",
+    "Acme Trading Ltd",
+    "Trading Acme",
+    "北京银行",
+    "有限公司",
+    "",
+    "张先生",
+    "张伟",
+    "章伟",
+]
+
+
+@pytest.mark.parametrize("kind", [matching.COMPANY, matching.PERSON])
+@pytest.mark.parametrize("threshold", [85, 90, 100])
+def test_a_name_block_finds_exactly_what_comparing_pair_by_pair_finds(kind, threshold):
+    prepared = [matching.prepare_name(name, kind) for name in NAMES]
+    block = matching.NameBlock(prepared)
+    for query in prepared:
+        expected = [
+            (index, score)
+            for index, other in enumerate(prepared)
+            if (score := matching._similarity(query, other)) >= threshold
+        ]
+        assert block.similar(query, threshold) == expected, query.name
+
+
+def test_the_scan_compares_only_the_close_pairs_of_a_block(org, monkeypatch):
+    from guanxi.customers import duplicates
+
+    compared = []
+    real = duplicates._compare
+
+    def spy(first, second):
+        compared.append((first.pk, second.pk))
+        return real(first, second)
+
+    monkeypatch.setattr(duplicates, "_compare", spy)
+    # One name block ("n:华为", "py:huaw") of 12 accounts, two of them alike.
+    for word in ["农场", "餐厅", "书店", "医院", "学校", "酒店", "银行", "超市", "花园", "车行"]:
+        services.account_create(actor=org.rep1, data={"name": f"华为{word}"})
+    services.account_create(actor=org.rep1, data={"name": "华为技术有限公司"})
+    services.account_create(actor=org.rep1, data={"name": "北京华为技术有限公司"})
+    scan = DuplicateScan.objects.create(model_label="customers.account", created_by=org.admin)
+    duplicate_scan_run(scan=scan)
+    assert scan.pairs_found == 1
+    # Pair by pair, each of the two blocks would compare 66 pairs.
+    assert len(compared) <= 4
