@@ -586,19 +586,47 @@ def search_registration(model):
     )
 
 
-def duplicate_key_rows(model, rows: Iterable[Any], table) -> list[Any]:
+def duplicate_key_rows(model, rows: Iterable[Any], table, names=None) -> list[Any]:
     """core DuplicateKey rows as duplicate_keys_refresh writes them (the project's
-    record_keys, reading the Row as it reads an instance)."""
+    record_keys, reading the Row as it reads an instance). The prepared names it keeps
+    beside them are added to `names` ({(name, kind): PreparedName})."""
     from django.contrib.contenttypes.models import ContentType
 
-    from guanxi.customers.duplicates import record_keys
+    from guanxi.customers.duplicates import record_keys_and_name
 
     content_type_id = ContentType.objects.get_for_model(model).pk
-    return [
-        table.row(content_type_id=content_type_id, object_id=row["id"], key=key[:80])
-        for row in rows
-        for key in sorted(record_keys(row))
-    ]
+    found = []
+    for row in rows:
+        keys, prepared, kind = record_keys_and_name(row)
+        found.extend(
+            table.row(content_type_id=content_type_id, object_id=row["id"], key=key[:80])
+            for key in sorted(keys)
+        )
+        if names is not None and prepared is not None and prepared.name:
+            names.setdefault((prepared.name, kind), prepared)
+    return found
+
+
+class NameStore:
+    """Writes the prepared names duplicate_keys_refresh keeps, each (name, kind) once per
+    process (names repeat across batches; the database ignores the ones another job wrote)."""
+
+    def __init__(self) -> None:
+        self.written: set[tuple[str, str]] = set()
+
+    def write(self, names: dict) -> int:
+        from collections import defaultdict
+
+        from guanxi.customers.match_names import store_prepared_names
+
+        fresh = defaultdict(list)
+        for (name, kind), prepared in names.items():
+            if (name, kind) not in self.written:
+                self.written.add((name, kind))
+                fresh[kind].append(prepared)
+        for kind, prepared in fresh.items():
+            store_prepared_names(prepared, kind)
+        return sum(len(prepared) for prepared in fresh.values())
 
 
 def history_rows(model, rows: Iterable[Any], table, source, *, after_of=None) -> list[Any]:
@@ -682,6 +710,7 @@ def build_customers(ctx: GenContext) -> None:
         "history": Table(ChangeRecord),
     }
     contact_search = search_registration(Contact)
+    name_store = NameStore()
     new_contact, new_account = tables["contact"].row, tables["account"].row
     total = ctx.size.accounts
     start = ctx.start
@@ -929,8 +958,9 @@ def build_customers(ctx: GenContext) -> None:
                         contact=contact,
                     )
                 )
-            keys = duplicate_key_rows(Account, accounts, tables["key"]) + duplicate_key_rows(
-                Contact, contacts, tables["key"]
+            names: dict = {}
+            keys = duplicate_key_rows(Account, accounts, tables["key"], names) + duplicate_key_rows(
+                Contact, contacts, tables["key"], names
             )
             wall_clock = timezone.now()  # SearchEntry.updated_at is auto_now
             entries = (
@@ -984,6 +1014,7 @@ def build_customers(ctx: GenContext) -> None:
                     "core_searchentry": tables["search"].insert(entries),
                     "core_timelineentry": tables["timeline"].insert(timeline),
                     "core_changerecord": tables["history"].insert(records),
+                    "customers_matchname": name_store.write(names),
                 }
             writing = time.perf_counter() - write_started
             for account in accounts:

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from guanxi.core.models import User
 from guanxi.customers import matching
-from guanxi.customers.match_names import prepared_names
+from guanxi.customers.match_names import prepared_names, store_prepared_names
 from guanxi.customers.models import DuplicateKey, DuplicatePair, DuplicateScan
 
 # A block larger than this is a common name prefix ("中国", "zhon"); comparing within it
@@ -59,48 +59,70 @@ def _source_for(record: models.Model) -> DuplicateSource | None:
     return _sources.get(type(record)._meta.label_lower)
 
 
-def record_keys(record: models.Model) -> set[str]:
+def record_keys_and_name(
+    record: models.Model,
+) -> tuple[set[str], matching.PreparedName | None, str]:
+    """The record's blocking keys, its prepared name and the kind it was prepared for."""
     source = _source_for(record)
     if source is None:
-        return set()
+        return set(), None, ""
     described = source.describe(record)
-    return matching.blocking_keys(
-        described["name"],
-        described.get("phones", ()),
-        described.get("emails", ()),
-        kind=described.get("kind", matching.COMPANY),
+    kind = described.get("kind", matching.COMPANY)
+    keys = matching.blocking_keys(
+        described["name"], described.get("phones", ()), described.get("emails", ()), kind=kind
     )
+    # Already prepared for the name keys (prepare_name remembers its recent answers).
+    return keys, matching.prepare_name(described["name"] or "", kind), kind
+
+
+def record_keys(record: models.Model) -> set[str]:
+    return record_keys_and_name(record)[0]
+
+
+def _store_names(named: list[tuple[matching.PreparedName | None, str]]) -> None:
+    by_kind: dict[str, list[matching.PreparedName]] = defaultdict(list)
+    for prepared, kind in named:
+        if prepared is not None:
+            by_kind[kind].append(prepared)
+    for kind, prepared in by_kind.items():
+        store_prepared_names(prepared, kind)
 
 
 def duplicate_keys_refresh(record: models.Model) -> None:
-    """Rewrite the record's blocking keys (called by the services after each write)."""
+    """Rewrite the record's blocking keys and keep its prepared name (called by the
+    services after each write)."""
     if _source_for(record) is None:
         return
     content_type = ContentType.objects.get_for_model(record)
     DuplicateKey.objects.filter(content_type=content_type, object_id=record.pk).delete()
     if getattr(record, "is_deleted", False):
         return
+    keys, prepared, kind = record_keys_and_name(record)
     DuplicateKey.objects.bulk_create(
         [
             DuplicateKey(content_type=content_type, object_id=record.pk, key=key[:80])
-            for key in sorted(record_keys(record))
+            for key in sorted(keys)
         ]
     )
+    _store_names([(prepared, kind)])
 
 
 def duplicate_keys_create_many(records: list[models.Model]) -> None:
-    """Write the keys of records that have none yet (fresh bulk inserts), in one statement."""
+    """Write the keys of records that have none yet (fresh bulk inserts), in one statement,
+    and keep their prepared names."""
     if not records:
         return
     content_type = ContentType.objects.get_for_model(type(records[0]))
+    keys_and_names = [(record, *record_keys_and_name(record)) for record in records]
     DuplicateKey.objects.bulk_create(
         [
             DuplicateKey(content_type=content_type, object_id=record.pk, key=key[:80])
-            for record in records
-            for key in sorted(record_keys(record))
+            for record, keys, _prepared, _kind in keys_and_names
+            for key in sorted(keys)
         ],
         batch_size=1000,
     )
+    _store_names([(prepared, kind) for _record, _keys, prepared, kind in keys_and_names])
 
 
 @dataclass

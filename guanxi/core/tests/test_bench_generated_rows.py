@@ -103,3 +103,17 @@ def test_plain_mobiles_are_what_phone_normalise_answers():
             number = prefix + f"{rng.randint(0, 99_999_999):08d}"
             assert generate.plain_mobile(number) == phone_normalise(number)
     assert not generate.plain_mobile_prefixes(("110", "120"))  # not mobiles: parsed as usual
+
+
+def test_the_prepared_names_are_the_services(customers):
+    from guanxi.customers.duplicates import record_keys_and_name
+    from guanxi.customers.models import MatchName
+
+    stored = {
+        (row.name, row.kind): (row.core, row.pinyin, row.trade) for row in MatchName.objects.all()
+    }
+    records = [*Account.objects.all(), *Contact.objects.prefetch_related("phones", "emails")]
+    for record in records:
+        _keys, prepared, kind = record_keys_and_name(record)
+        assert stored[(prepared.name, kind)] == (prepared.core, prepared.pinyin, prepared.trade)
+    assert customers["rows"]["customers_matchname"] == len(stored)

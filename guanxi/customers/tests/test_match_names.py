@@ -58,6 +58,28 @@ def test_a_name_too_long_to_store_is_still_prepared():
     assert not MatchName.objects.exists()
 
 
+def test_writing_an_account_keeps_its_prepared_name(org):
+    account = services.account_create(actor=org.rep1, data={"name": "上海明达贸易有限公司"})
+    assert MatchName.objects.get(name="上海明达贸易有限公司").core == "明达贸易"
+    services.account_update(account=account, actor=org.rep1, data={"name": "杭州宏达科技有限公司"})
+    assert MatchName.objects.get(name="杭州宏达科技有限公司").core == "宏达科技"
+    person = services.account_create(actor=org.rep1, data={"name": "张先生", "kind": "individual"})
+    assert MatchName.objects.get(name=person.name).kind == matching.PERSON
+
+
+def test_an_import_keeps_the_prepared_names_of_the_accounts_it_creates(org):
+    from guanxi.customers.models import Account
+
+    services.account_bulk_create(
+        actor=org.rep1, items=[({"name": "明达贸易有限公司"}, None), ({"name": "宏达科技"}, None)]
+    )
+    assert Account.objects.count() == 2
+    assert set(MatchName.objects.values_list("name", "core")) == {
+        ("明达贸易有限公司", "明达贸易"),
+        ("宏达科技", "宏达科技"),
+    }
+
+
 def test_match_candidates_compares_with_the_prepared_name_it_is_given():
     stored = matching.PreparedName(name="甲", core="明达贸易", pinyin="mingdamaoyi", trade="明达")
     other = {"name": "甲", "phones": [], "emails": [], "prepared_names": {matching.COMPANY: stored}}
@@ -76,6 +98,7 @@ def test_the_scan_stores_the_names_it_prepares_and_reads_them_next_time(org, pre
     names = ["北京华为技术有限公司", "华为技术有限公司", "Acme Co., Ltd.", "ACME Ltd"]
     for name in names:
         services.account_create(actor=org.rep1, data={"name": name})
+    MatchName.objects.all().delete()  # as after an upgrade: accounts without stored names
     first = DuplicateScan.objects.create(model_label="customers.account", created_by=org.admin)
     duplicate_scan_run(scan=first)
     assert set(MatchName.objects.values_list("name", flat=True)) >= set(names)
