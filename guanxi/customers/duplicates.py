@@ -178,6 +178,8 @@ def key_holders(
         where, order = f"{key_column} = %s AND content_type_id = %s", "object_id DESC"
     # Plain SQL: a batch of import rows asks for a thousand keys, and the ORM's cost per
     # statement would be most of the time.
+    if connection.vendor == "postgresql":
+        return _key_holders_lateral(sorted(set(keys)), content_type_id, per_key)
     sql = f"SELECT content_type_id, object_id FROM {table} WHERE {where} ORDER BY {order} LIMIT %s"
     found = []
     with connection.cursor() as cursor:
@@ -186,6 +188,29 @@ def key_holders(
             cursor.execute(sql, params)
             found.extend((key, type_id, object_id) for type_id, object_id in cursor.fetchall())
     return found
+
+
+def _key_holders_lateral(
+    keys: list[str], content_type_id: int | None, per_key: int
+) -> list[tuple[str, int, int]]:
+    """key_holders in one PostgreSQL statement: the same index range read per key (a
+    LATERAL subquery with its own LIMIT) without a round trip per key."""
+    table = connection.ops.quote_name(DuplicateKey._meta.db_table)
+    if content_type_id is None:
+        where, order = "d.key = k.key", "d.content_type_id DESC, d.object_id DESC"
+        params: list = [keys, per_key]
+    else:
+        where, order = "d.key = k.key AND d.content_type_id = %s", "d.object_id DESC"
+        params = [keys, content_type_id, per_key]
+    sql = (
+        "SELECT k.key, h.content_type_id, h.object_id FROM unnest(%s::varchar[]) AS k(key) "
+        f"CROSS JOIN LATERAL (SELECT d.content_type_id, d.object_id FROM {table} d "
+        f"WHERE {where} ORDER BY {order} LIMIT %s) h ORDER BY k.key, h.content_type_id DESC, "
+        "h.object_id DESC"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 def duplicate_candidates(

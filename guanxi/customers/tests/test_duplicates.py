@@ -99,3 +99,29 @@ def test_an_import_batch_takes_few_candidates_from_each_name_block(org, monkeypa
     resource.prefetch_duplicates([row], context)
     pooled = {pk for candidates in context.duplicate_pool.by_key.values() for pk in candidates}
     assert pooled == {block[-1].pk, block[-2].pk}
+
+
+def test_key_holders_reads_the_newest_holders_of_each_key_up_to_the_limit(org):
+    from django.contrib.contenttypes.models import ContentType
+
+    from guanxi.customers.duplicates import key_holders
+    from guanxi.customers.models import Contact
+
+    account_type = ContentType.objects.get_for_model(Account).pk
+    contact_type = ContentType.objects.get_for_model(Contact).pk
+    rows = [(account_type, pk) for pk in (1, 2, 3)] + [(contact_type, pk) for pk in (4, 5)]
+    DuplicateKey.objects.bulk_create(
+        [DuplicateKey(content_type_id=ct, object_id=pk, key="n:宏达") for ct, pk in rows]
+        + [DuplicateKey(content_type_id=account_type, object_id=9, key="p:13812345678")]
+    )
+    keys = ["p:13812345678", "n:宏达", "n:nobody", "n:宏达"]
+    assert key_holders(keys, content_type_id=account_type, per_key=2) == [
+        ("n:宏达", account_type, 3),
+        ("n:宏达", account_type, 2),
+        ("p:13812345678", account_type, 9),
+    ]
+    newest_type = max(account_type, contact_type)
+    assert [row for row in key_holders(keys, per_key=2) if row[0] == "n:宏达"] == [
+        ("n:宏达", newest_type, 5 if newest_type == contact_type else 3),
+        ("n:宏达", newest_type, 4 if newest_type == contact_type else 2),
+    ]
