@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import router
 
 from guanxi.core.imports.resources import (
     ImportContext,
@@ -71,6 +72,35 @@ def _describe_account(account: Account) -> dict[str, Any]:
     return described
 
 
+def _describe_stored(values: tuple) -> dict[str, Any]:
+    """What `_describe_account` gives for a candidate read as CANDIDATE_FIELDS values,
+    without building the account: most candidates are never matched (`_record_of`)."""
+    row = dict(zip(CANDIDATE_FIELDS, values, strict=True))
+    individual = row["kind"] == Account.Kind.INDIVIDUAL
+    digits = row["phone_digits"]
+    return {
+        "name": row["name"],
+        "phones": [row["phone"]] if row["phone"] else [],
+        "emails": [row["email"]] if row["email"] else [],
+        "kind": matching.PERSON if individual else matching.COMPANY,
+        "pk": row["id"],
+        "values": values,
+        "phone_keys": {digits} if len(digits) >= matching.MIN_PHONE_KEY_DIGITS else set(),
+        "email_keys": stored_email_keys(row["email"]),
+    }
+
+
+def _record_of(described: dict[str, Any]):
+    """The matched candidate's account (or pending row), built from its values when first
+    needed; an update reloads the fields it was not read with."""
+    record = described.get("record")
+    if record is None:
+        record = described["record"] = Account.from_db(
+            router.db_for_read(Account), list(CANDIDATE_FIELDS), described["values"]
+        )
+    return record
+
+
 # Similar-name candidates per blocking key for a batch of rows (the newest accounts of each
 # block). A batch asks for a thousand keys; with the single check's 200 each, a million
 # accounts' crowded name blocks made a batch load a hundred thousand candidates. Exact
@@ -89,6 +119,7 @@ CANDIDATE_FIELDS = (
     "owner_id",
     "department_id",
 )
+NAME_POSITION = CANDIDATE_FIELDS.index("name")
 
 
 class _Pool:
@@ -97,21 +128,26 @@ class _Pool:
     def __init__(self) -> None:
         self.by_key: dict[str, dict[Any, dict[str, Any]]] = defaultdict(dict)
 
-    def add(
-        self,
-        account: Account,
-        keys: Iterable[str] | None = None,
-        prepared: dict[str, dict[str, matching.PreparedName]] | None = None,
-    ) -> None:
+    def add(self, account: Account) -> None:
+        """An account created by this run."""
         described = _describe_account(account)
-        if prepared:
-            described["prepared_names"] = {
-                kind: by_name[account.name]
-                for kind, by_name in prepared.items()
-                if account.name in by_name
-            }
-        for key in keys if keys is not None else record_keys(account):
+        for key in record_keys(account):
             self.by_key[key[:80]][account.pk] = described
+
+    def add_stored(
+        self,
+        values: tuple,
+        keys: Iterable[str],
+        prepared: dict[str, dict[str, matching.PreparedName]],
+    ) -> None:
+        """A stored account read as CANDIDATE_FIELDS values, with its prepared names."""
+        described = _describe_stored(values)
+        name = described["name"]
+        described["prepared_names"] = {
+            kind: by_name[name] for kind, by_name in prepared.items() if name in by_name
+        }
+        for key in keys:
+            self.by_key[key[:80]][described["pk"]] = described
 
     def add_pending(self, pending: PendingRecord) -> None:
         described = {**_describe_row(pending.row), "record": pending}
@@ -160,16 +196,15 @@ class DuplicateMatchingResource(ModelResource):
             keys_of[object_id].append(key)
         if not keys_of:
             return
-        visible = (
+        visible = list(
             self.model.objects.visible_to(context.user)
             .filter(pk__in=list(keys_of))
-            .only(*CANDIDATE_FIELDS)
+            .values_list(*CANDIDATE_FIELDS)
         )
-        accounts = list(visible)
-        names = {account.name for account in accounts}
+        names = {values[NAME_POSITION] for values in visible}
         prepared = {kind: prepared_names(names, kind) for kind in {_row_kind(row) for row in rows}}
-        for account in accounts:
-            pool.add(account, keys_of[account.pk], prepared)
+        for values in visible:
+            pool.add_stored(values, keys_of[values[0]], prepared)
         context.editable_ids.update(
             self.model.objects.editable_by(context.user)
             .filter(pk__in=list(keys_of))
@@ -187,7 +222,7 @@ class DuplicateMatchingResource(ModelResource):
         matches = matching.match_candidates(
             _describe_row(row), candidates, threshold=self.threshold, kind=_row_kind(row)
         )
-        return matches[0].other["record"] if matches else None
+        return _record_of(matches[0].other) if matches else None
 
     def remember(self, record, context: ImportContext) -> None:
         super().remember(record, context)

@@ -259,6 +259,24 @@ def test_policy_update_changes_the_match_and_keeps_empty_cells(
     assert account.version == 2
 
 
+def test_policy_update_changes_an_account_found_by_a_similar_name_only(
+    org, django_capture_on_commit_callbacks
+):
+    """The similar-name candidates are read as bare values; the matched one is built and
+    fully reloaded before it is changed."""
+    account = make(org.manager, "北京明达贸易有限公司", phone="13800138000", email="old@x.cn")
+    text = HEADER + "明达贸易,,,金融,,\n"
+    job = run(
+        upload(org.manager, csv_file(text), policy="update"),
+        org.manager,
+        django_capture_on_commit_callbacks,
+    )
+    assert (job.created_count, job.updated_count, job.failed_count) == (0, 1, 0)
+    account.refresh_from_db()
+    assert account.industry == PicklistOption.objects.get(value="finance")
+    assert (account.phone_digits, account.email, account.version) == ("13800138000", "old@x.cn", 2)
+
+
 def test_policy_create_always_creates(org, django_capture_on_commit_callbacks):
     make(org.manager, "华为", phone="13800138000")
     text = HEADER + "华为,13800138000,,,,\n"
