@@ -473,6 +473,38 @@ def _block_matches(
                 yield first, second, *found
 
 
+class _ReasonsColumn:
+    """The `reasons` column value of a pair: its reasons' messages, translated and prepared
+    for the database once per distinct set (a scan finds millions of pairs and a handful
+    of distinct reason sets)."""
+
+    def __init__(self) -> None:
+        self.field = DuplicatePair._meta.get_field("reasons")
+        self.values: dict[tuple, Any] = {}
+
+    def __call__(self, reasons: list[matching.MatchReason]) -> Any:
+        key = tuple((reason.code, reason.score) for reason in reasons)
+        value = self.values.get(key)
+        if value is None:
+            messages = [reason.message for reason in reasons]
+            value = self.values[key] = self.field.get_db_prep_save(messages, connection)
+        return value
+
+
+def _insert_pairs(scan: DuplicateScan, pairs: list[tuple[int, int, float, Any]]) -> None:
+    """Insert the pairs with one executemany, a pair already stored left as it is. Django's
+    bulk_create built and prepared a model per pair, most of a large scan's time."""
+    if not pairs:
+        return
+    table = connection.ops.quote_name(DuplicatePair._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (scan_id, first_id, second_id, score, reasons) "
+        "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(scan.pk, *pair) for pair in pairs])
+
+
 FLUSH_IDS = 2000  # load this many new records at once
 FLUSH_BLOCKS = 500  # and write progress at least this often
 
@@ -497,6 +529,7 @@ def duplicate_scan_run(*, scan: DuplicateScan) -> DuplicateScan:
     )
     cache = _ScanCache(content_type)
     block_number = 0
+    reasons_value = _ReasonsColumn()
 
     def process(pending: list[tuple[str, list[int]]]) -> None:
         nonlocal block_number
@@ -513,17 +546,9 @@ def duplicate_scan_run(*, scan: DuplicateScan) -> DuplicateScan:
             block_number += 1
             for first, second, score, reasons in _block_matches(records, seen):
                 seen.add((second.pk, first.pk))
-                pairs.append(
-                    DuplicatePair(
-                        scan=scan,
-                        first_id=second.pk,
-                        second_id=first.pk,
-                        score=score,
-                        reasons=[reason.message for reason in reasons],
-                    )
-                )
+                pairs.append((second.pk, first.pk, score, reasons_value(reasons)))
         with transaction.atomic():
-            DuplicatePair.objects.bulk_create(pairs, ignore_conflicts=True, batch_size=500)
+            _insert_pairs(scan, pairs)
             scan.blocks_done = block_number
             scan.pairs_found += len(pairs)
             scan.save(update_fields=["blocks_done", "pairs_found"])

@@ -125,3 +125,20 @@ def test_key_holders_reads_the_newest_holders_of_each_key_up_to_the_limit(org):
         ("n:宏达", newest_type, 5 if newest_type == contact_type else 3),
         ("n:宏达", newest_type, 4 if newest_type == contact_type else 2),
     ]
+
+
+def test_scan_pairs_keep_their_reasons_and_a_resumed_scan_adds_none_twice(org):
+    a = services.account_create(actor=org.rep1, data={"name": "北京华为技术有限公司"})
+    b = services.account_create(
+        actor=org.rep3, data={"name": "华为技术有限公司", "phone": "13800138000"}
+    )
+    c = services.account_create(actor=org.rep1, data={"name": "宏达", "phone": "13800138000"})
+    scan = DuplicateScan.objects.create(model_label="customers.account", created_by=org.admin)
+    duplicate_scan_run(scan=scan)
+    reasons = {(p.first_id, p.second_id): (p.score, p.reasons) for p in scan.pairs.all()}
+    assert reasons == {
+        (a.pk, b.pk): (100.0, ["Similar name (100%)"]),
+        (b.pk, c.pk): (100.0, ["Same phone number"]),
+    }
+    duplicate_scan_run(scan=scan)  # run again, as after a worker restart
+    assert scan.pairs.count() == 2
