@@ -491,18 +491,26 @@ class _ReasonsColumn:
         return value
 
 
+# Rows per INSERT statement: SQLite takes at most 999 parameters in older builds.
+PAIRS_PER_INSERT = {"sqlite": 150}
+DEFAULT_PAIRS_PER_INSERT = 1000
+
+
 def _insert_pairs(scan: DuplicateScan, pairs: list[tuple[int, int, float, Any]]) -> None:
-    """Insert the pairs with one executemany, a pair already stored left as it is. Django's
-    bulk_create built and prepared a model per pair, most of a large scan's time."""
-    if not pairs:
-        return
+    """Insert the pairs many rows per statement, a pair already stored left as it is.
+    Django's bulk_create built and prepared a model per pair (most of a large scan's time);
+    one statement per pair made PostgreSQL the bottleneck."""
     table = connection.ops.quote_name(DuplicatePair._meta.db_table)
-    sql = (
-        f"INSERT INTO {table} (scan_id, first_id, second_id, score, reasons) "
-        "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
-    )
+    size = PAIRS_PER_INSERT.get(connection.vendor, DEFAULT_PAIRS_PER_INSERT)
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [(scan.pk, *pair) for pair in pairs])
+        for start in range(0, len(pairs), size):
+            chunk = pairs[start : start + size]
+            values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {table} (scan_id, first_id, second_id, score, reasons) "
+                f"VALUES {values} ON CONFLICT DO NOTHING",
+                [value for pair in chunk for value in (scan.pk, *pair)],
+            )
 
 
 FLUSH_IDS = 2000  # load this many new records at once
