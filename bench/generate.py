@@ -615,18 +615,12 @@ class NameStore:
         self.written: set[tuple[str, str]] = set()
 
     def write(self, names: dict) -> int:
-        from collections import defaultdict
+        from guanxi.customers.match_names import store_prepared_names_of_kinds
 
-        from guanxi.customers.match_names import store_prepared_names
-
-        fresh = defaultdict(list)
-        for (name, kind), prepared in names.items():
-            if (name, kind) not in self.written:
-                self.written.add((name, kind))
-                fresh[kind].append(prepared)
-        for kind, prepared in fresh.items():
-            store_prepared_names(prepared, kind)
-        return sum(len(prepared) for prepared in fresh.values())
+        fresh = [(prepared, kind) for (_name, kind), prepared in names.items()]
+        fresh = [item for item in fresh if (item[0].name, item[1]) not in self.written]
+        self.written.update((prepared.name, kind) for prepared, kind in fresh)
+        return store_prepared_names_of_kinds(fresh)
 
 
 def history_rows(model, rows: Iterable[Any], table, source, *, after_of=None) -> list[Any]:

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from guanxi.core.models import User
 from guanxi.customers import matching
-from guanxi.customers.match_names import prepared_names, store_prepared_names
+from guanxi.customers.match_names import prepared_names, store_prepared_names_of_kinds
 from guanxi.customers.models import DuplicateKey, DuplicatePair, DuplicateScan
 
 # A block larger than this is a common name prefix ("中国", "zhon"); comparing within it
@@ -79,15 +79,6 @@ def record_keys(record: models.Model) -> set[str]:
     return record_keys_and_name(record)[0]
 
 
-def _store_names(named: list[tuple[matching.PreparedName | None, str]]) -> None:
-    by_kind: dict[str, list[matching.PreparedName]] = defaultdict(list)
-    for prepared, kind in named:
-        if prepared is not None:
-            by_kind[kind].append(prepared)
-    for kind, prepared in by_kind.items():
-        store_prepared_names(prepared, kind)
-
-
 def duplicate_keys_refresh(record: models.Model) -> None:
     """Rewrite the record's blocking keys and keep its prepared name (called by the
     services after each write)."""
@@ -104,7 +95,7 @@ def duplicate_keys_refresh(record: models.Model) -> None:
             for key in sorted(keys)
         ]
     )
-    _store_names([(prepared, kind)])
+    store_prepared_names_of_kinds([(prepared, kind)])
 
 
 def duplicate_keys_create_many(records: list[models.Model]) -> None:
@@ -122,7 +113,9 @@ def duplicate_keys_create_many(records: list[models.Model]) -> None:
         ],
         batch_size=1000,
     )
-    _store_names([(prepared, kind) for _record, _keys, prepared, kind in keys_and_names])
+    store_prepared_names_of_kinds(
+        [(prepared, kind) for _record, _keys, prepared, kind in keys_and_names]
+    )
 
 
 @dataclass
@@ -336,6 +329,11 @@ def stored_email_keys(address: str) -> set[str]:
     return {address.casefold()} if address else set()
 
 
+def stored_phone_keys(digits: str) -> set[str]:
+    """`matching.phone_keys` of a phone from its stored `phone_digits`: no parsing again."""
+    return {digits} if len(digits) >= matching.MIN_PHONE_KEY_DIGITS else set()
+
+
 class _ScanCache:
     """Prepared records by id, loaded in batches; bounded so a huge table cannot fill the
     worker's memory (it starts again empty, the records are simply loaded again)."""
@@ -370,8 +368,7 @@ class _ScanCache:
         for record, described in described_records:
             kind = described.get("kind", matching.COMPANY)
             if digits_field:
-                digits = getattr(record, digits_field)
-                phones = [digits] if len(digits) >= matching.MIN_PHONE_KEY_DIGITS else []
+                phones = stored_phone_keys(getattr(record, digits_field))
             else:
                 phones = matching.phone_keys(described.get("phones", ()))
             prepared = _Prepared(

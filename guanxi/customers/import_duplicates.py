@@ -26,7 +26,12 @@ from guanxi.core.imports.resources import (
 )
 from guanxi.customers import matching
 from guanxi.customers.duplicate_sources import describe_account
-from guanxi.customers.duplicates import key_holders, record_keys, stored_email_keys
+from guanxi.customers.duplicates import (
+    key_holders,
+    record_keys,
+    stored_email_keys,
+    stored_phone_keys,
+)
 from guanxi.customers.match_names import prepared_names
 from guanxi.customers.models import Account
 from guanxi.customers.resources import account_resource
@@ -66,9 +71,8 @@ def _with_keys(described: dict[str, Any]) -> dict[str, Any]:
 def _describe_account(account: Account) -> dict[str, Any]:
     # The same description the duplicate check uses everywhere, plus what matching returns.
     described = {**describe_account(account), "pk": account.pk, "record": account}
-    digits = account.phone_digits  # the stored phone_digits(phone): no parsing again
-    described["phone_keys"] = {digits} if len(digits) >= matching.MIN_PHONE_KEY_DIGITS else set()
-    described["email_keys"] = stored_email_keys(account.email)  # stored normalised
+    described["phone_keys"] = stored_phone_keys(account.phone_digits)
+    described["email_keys"] = stored_email_keys(account.email)
     return described
 
 
@@ -77,7 +81,6 @@ def _describe_stored(values: tuple) -> dict[str, Any]:
     without building the account: most candidates are never matched (`_record_of`)."""
     row = dict(zip(CANDIDATE_FIELDS, values, strict=True))
     individual = row["kind"] == Account.Kind.INDIVIDUAL
-    digits = row["phone_digits"]
     return {
         "name": row["name"],
         "phones": [row["phone"]] if row["phone"] else [],
@@ -85,7 +88,7 @@ def _describe_stored(values: tuple) -> dict[str, Any]:
         "kind": matching.PERSON if individual else matching.COMPANY,
         "pk": row["id"],
         "values": values,
-        "phone_keys": {digits} if len(digits) >= matching.MIN_PHONE_KEY_DIGITS else set(),
+        "phone_keys": stored_phone_keys(row["phone_digits"]),
         "email_keys": stored_email_keys(row["email"]),
     }
 

@@ -8,6 +8,7 @@ once and stored, so the next import or scan reads them too.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
 from guanxi.customers import matching
@@ -53,6 +54,19 @@ def store_prepared_names(prepared: Iterable[matching.PreparedName], kind: str) -
         ignore_conflicts=True,
         batch_size=1000,
     )
+
+
+def store_prepared_names_of_kinds(
+    named: Iterable[tuple[matching.PreparedName | None, str]],
+) -> int:
+    """Keep (prepared name, kind) pairs, one statement per kind; answers how many were given."""
+    by_kind: dict[str, list[matching.PreparedName]] = defaultdict(list)
+    for prepared, kind in named:
+        if prepared is not None:
+            by_kind[kind].append(prepared)
+    for kind, prepared in by_kind.items():
+        store_prepared_names(prepared, kind)
+    return sum(len(prepared) for prepared in by_kind.values())
 
 
 def prepared_names(names: Iterable[str], kind: str) -> dict[str, matching.PreparedName]:

@@ -142,3 +142,22 @@ def test_scan_pairs_keep_their_reasons_and_a_resumed_scan_adds_none_twice(org):
     }
     duplicate_scan_run(scan=scan)  # run again, as after a worker restart
     assert scan.pairs.count() == 2
+
+
+def test_scan_pairs_are_inserted_many_rows_per_statement(org, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from guanxi.customers import duplicates
+
+    monkeypatch.setattr(duplicates, "PAIRS_PER_INSERT", {})
+    monkeypatch.setattr(duplicates, "DEFAULT_PAIRS_PER_INSERT", 2)
+    for _ in range(3):  # three accounts on one phone: three pairs
+        services.account_create(actor=org.rep1, data={"name": "宏达", "phone": "13800138000"})
+    scan = DuplicateScan.objects.create(model_label="customers.account", created_by=org.admin)
+    with CaptureQueriesContext(connection) as captured:
+        duplicate_scan_run(scan=scan)
+    inserts = [q["sql"] for q in captured.captured_queries if "INSERT INTO" in q["sql"]]
+    inserts = [sql for sql in inserts if "duplicatepair" in sql]
+    assert scan.pairs_found == 3 == scan.pairs.count()
+    assert [sql.count("), (") + 1 for sql in inserts] == [2, 1]
