@@ -422,19 +422,27 @@ def _similarity(a: PreparedName, b: PreparedName) -> float:
     return round(max(scores), 1)
 
 
+def _sorted_tokens(text: str) -> str:
+    """What `fuzz.token_sort_ratio` compares: the words sorted, joined by a space."""
+    return " ".join(sorted(text.split()))
+
+
 class NameBlock:
     """Prepared names compared with one name at a time, many at once.
 
     rapidfuzz's `process.extract` runs each of the three scorers over the whole block in C
     with the threshold as cut-off; only the names it finds close (and trade-name pairs) are
     scored again by `_similarity`, so the answer is exactly the pairwise one. A block of
-    2,000 names costs milliseconds instead of a Python call per pair.
+    2,000 names costs milliseconds instead of a Python call per pair. The token-sort
+    scorer runs as a plain ratio of the names' words sorted once here: rapidfuzz would
+    sort every name's words again for each name compared.
     """
 
     def __init__(self, names: Sequence[PreparedName]):
         self.names = list(names)
         # None is skipped by process.extract: an empty core or pinyin never scores.
         self.cores = [name.core or None for name in self.names]
+        self.sorted_cores = [_sorted_tokens(core) if core else None for core in self.cores]
         self.pinyins = [(name.pinyin if name.core else "") or None for name in self.names]
         self.by_core: dict[str, list[int]] = defaultdict(list)
         self.by_trade: dict[str, list[int]] = defaultdict(list)
@@ -444,27 +452,35 @@ class NameBlock:
                 if len(name.trade) >= 2:
                     self.by_trade[name.trade].append(index)
 
-    def similar(self, prepared: PreparedName, threshold: float) -> list[tuple[int, float]]:
-        """(index, score) of the block's names at least `threshold` similar to `prepared`."""
+    def similar(
+        self, prepared: PreparedName, threshold: float, start: int = 0
+    ) -> list[tuple[int, float]]:
+        """(index, score) of the block's names from `start` on at least `threshold`
+        similar to `prepared`. The scores are symmetric, so a caller comparing each name
+        of the block with the others passes the index after its own."""
         if not prepared.core:
             return []
         cutoff = max(threshold - 0.05, 0)  # _similarity rounds to one decimal
         close: set[int] = set()
-        for query, choices, scorer in (
-            (prepared.core, self.cores, fuzz.ratio),
-            (prepared.core, self.cores, fuzz.token_sort_ratio),
-            (prepared.pinyin, self.pinyins, fuzz.ratio),
+        for query, choices in (
+            (prepared.core, self.cores),
+            (_sorted_tokens(prepared.core), self.sorted_cores),
+            (prepared.pinyin, self.pinyins),
         ):
             if query:
                 found = process.extract(
-                    query, choices, scorer=scorer, score_cutoff=cutoff, limit=None
+                    query, choices[start:], scorer=fuzz.ratio, score_cutoff=cutoff, limit=None
                 )
-                close.update(index for _choice, _score, index in found)
+                close.update(start + index for _choice, _score, index in found)
         if threshold <= SHORT_NAME_SCORE:
             if len(prepared.trade) >= 2:
                 close.update(self.by_core.get(prepared.trade, ()))
             close.update(self.by_trade.get(prepared.core, ()))
-        scored = ((index, _similarity(prepared, self.names[index])) for index in sorted(close))
+        scored = (
+            (index, _similarity(prepared, self.names[index]))
+            for index in sorted(close)
+            if index >= start
+        )
         return [(index, score) for index, score in scored if score >= threshold]
 
 

@@ -450,7 +450,11 @@ class DuplicateScan(models.Model):
 
 
 class DuplicatePair(models.Model):
-    scan = models.ForeignKey(DuplicateScan, on_delete=models.CASCADE, related_name="pairs")
+    # No index of its own: the unique constraint below starts with it. A scan inserts
+    # millions of pairs and each index is one more to keep up.
+    scan = models.ForeignKey(
+        DuplicateScan, on_delete=models.CASCADE, related_name="pairs", db_index=False
+    )
     first_id = models.PositiveBigIntegerField()
     second_id = models.PositiveBigIntegerField()
     score = models.FloatField()

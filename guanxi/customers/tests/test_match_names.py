@@ -157,6 +157,9 @@ def test_a_name_block_finds_exactly_what_comparing_pair_by_pair_finds(kind, thre
             if (score := matching._similarity(query, other)) >= threshold
         ]
         assert block.similar(query, threshold) == expected, query.name
+        for start in (1, 7, len(prepared)):
+            after = [(index, score) for index, score in expected if index >= start]
+            assert block.similar(query, threshold, start=start) == after, (query.name, start)
 
 
 def test_the_scan_compares_only_the_close_pairs_of_a_block(org, monkeypatch):
@@ -165,9 +168,9 @@ def test_the_scan_compares_only_the_close_pairs_of_a_block(org, monkeypatch):
     compared = []
     real = duplicates._compare
 
-    def spy(first, second):
+    def spy(first, second, name_score):
         compared.append((first.pk, second.pk))
-        return real(first, second)
+        return real(first, second, name_score)
 
     monkeypatch.setattr(duplicates, "_compare", spy)
     # One name block ("n:华为", "py:huaw") of 12 accounts, two of them alike.
@@ -180,3 +183,26 @@ def test_the_scan_compares_only_the_close_pairs_of_a_block(org, monkeypatch):
     assert scan.pairs_found == 1
     # Pair by pair, each of the two blocks would compare 66 pairs.
     assert len(compared) <= 4
+
+
+def test_the_scan_scores_each_pair_of_names_once(org, monkeypatch):
+    """Each name is scored against the names after it in the block only (the scores are
+    symmetric), and a pair found by its e-mail is not scored again for its name."""
+    scored = []
+    real = matching._similarity
+
+    def spy(a, b):
+        scored.append((a.name, b.name))
+        return real(a, b)
+
+    monkeypatch.setattr(matching, "_similarity", spy)
+    services.account_create(actor=org.rep1, data={"name": "华为技术有限公司"})
+    services.account_create(actor=org.rep1, data={"name": "北京华为技术有限公司"})
+    for name in ["明达贸易", "宏远科技"]:  # far names, one e-mail
+        services.account_create(actor=org.rep1, data={"name": name, "email": "info@x.cn"})
+    scan = DuplicateScan.objects.create(model_label="customers.account", created_by=org.admin)
+    duplicate_scan_run(scan=scan)
+    assert scan.pairs_found == 2
+    # The Huawei pair shares two name blocks ("n:华为", "py:huaw"): scored once in each.
+    # Scoring each name against the whole block and every pair again to store it: 12.
+    assert len(scored) == 2
