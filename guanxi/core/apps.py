@@ -8,4 +8,4 @@ class CoreConfig(AppConfig):
     verbose_name = _("Platform")
 
     def ready(self) -> None:
-        from guanxi.core import registrations  # noqa: F401
+        from guanxi.core import expressions, registrations  # noqa: F401 (lookups, hooks)

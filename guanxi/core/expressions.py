@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, FloatField, Func, Value
+from django.core.exceptions import EmptyResultSet
+from django.db.models import Count, Field, FloatField, Func, Value
+from django.db.models.lookups import In
 
 
 class DayNumber(Func):
@@ -34,3 +36,27 @@ def RowCount(filter=None) -> Count:  # noqa: N802 - reads like the expressions b
     board's column sums read 220,000 open deals in 156 ms with COUNT(id) and 54 ms with
     COUNT(1) from the covering index on PostgreSQL (dataset L)."""
     return Count(Value(1), filter=filter)
+
+
+class InArray(In):
+    """`field__in_array=values`: the `in` lookup, sent to PostgreSQL as `= ANY(%s)` with the
+    values as one array parameter (the same plan: PostgreSQL reads `IN (...)` as `= ANY`).
+
+    psycopg splits a statement into its placeholders again every time it runs one too long
+    to cache; an import batch's 38,000 candidate ids cost it a second a statement."""
+
+    lookup_name = "in_array"
+
+    def as_postgresql(self, compiler, connection):
+        if not self.rhs_is_direct_value():
+            return self.as_sql(compiler, connection)
+        values = [value for value in dict.fromkeys(self.rhs) if value is not None]
+        if not values:
+            raise EmptyResultSet
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        _placeholders, params = self.batch_process_rhs(compiler, connection, values)
+        array_type = self.lhs.output_field.cast_db_type(connection)
+        return f"{lhs} = ANY(%s::{array_type}[])", (*lhs_params, list(params))
+
+
+Field.register_lookup(InArray)

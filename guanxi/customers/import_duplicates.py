@@ -201,7 +201,7 @@ class DuplicateMatchingResource(ModelResource):
             return
         visible = list(
             self.model.objects.visible_to(context.user)
-            .filter(pk__in=list(keys_of))
+            .filter(pk__in_array=list(keys_of))
             .values_list(*CANDIDATE_FIELDS)
         )
         names = {values[NAME_POSITION] for values in visible}
@@ -210,7 +210,7 @@ class DuplicateMatchingResource(ModelResource):
             pool.add_stored(values, keys_of[values[0]], prepared)
         context.editable_ids.update(
             self.model.objects.editable_by(context.user)
-            .filter(pk__in=list(keys_of))
+            .filter(pk__in_array=list(keys_of))
             .values_list("pk", flat=True)
         )
 

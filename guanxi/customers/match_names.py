@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
+from django.db import connection
+
 from guanxi.customers import matching
 from guanxi.customers.models import MatchName
 
@@ -28,8 +30,10 @@ def stored_prepared_names(names: Iterable[str], kind: str) -> dict[str, matching
     wanted = sorted({name for name in names if name and len(name) <= NAME_MAX_LENGTH})
     found: dict[str, matching.PreparedName] = {}
     rows = MatchName.objects.filter(version=matching.PREPARATION_VERSION, kind=kind)
-    for chunk in _chunks(wanted, NAMES_PER_QUERY):
-        for name, core, pinyin, trade in rows.filter(name__in=chunk).values_list(
+    # PostgreSQL takes them all as one array parameter.
+    size = len(wanted) if connection.vendor == "postgresql" else NAMES_PER_QUERY
+    for chunk in _chunks(wanted, max(size, 1)):
+        for name, core, pinyin, trade in rows.filter(name__in_array=chunk).values_list(
             "name", "core", "pinyin", "trade"
         ):
             found[name] = matching.PreparedName(name=name, core=core, pinyin=pinyin, trade=trade)

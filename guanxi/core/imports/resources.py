@@ -409,7 +409,7 @@ class ModelResource:
         condition = Q()
         for name, values in wanted.items():
             column = self.duplicate_columns.get(name, name)
-            condition |= Q(**{f"{column}__in": sorted(values)})
+            condition |= Q(**{f"{column}__in_array": sorted(values)})
         queryset = self.model.objects.visible_to(context.user).filter(condition)
         fresh = list(queryset.order_by("pk"))
         for record in fresh:
@@ -419,7 +419,7 @@ class ModelResource:
         if ids:
             context.editable_ids.update(
                 self.model.objects.editable_by(context.user)
-                .filter(pk__in=ids)
+                .filter(pk__in_array=ids)
                 .values_list("pk", flat=True)
             )
 

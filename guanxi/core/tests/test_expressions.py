@@ -1,0 +1,33 @@
+"""Database expressions and lookups Django does not ship."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from guanxi.core.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_in_array_finds_what_in_finds_with_one_parameter_on_postgresql(org):
+    ids = [org.rep1.pk, org.rep3.pk, org.rep1.pk, None, 10**9]
+    with CaptureQueriesContext(connection) as captured:
+        found = set(User.objects.filter(pk__in_array=ids).values_list("pk", flat=True))
+        names = [org.rep1.username, org.manager.username, "nobody"]
+        by_name = set(
+            User.objects.filter(username__in_array=names).values_list("username", flat=True)
+        )
+    assert found == {org.rep1.pk, org.rep3.pk}
+    assert by_name == {org.rep1.username, org.manager.username}
+    sql = captured.captured_queries[0]["sql"]
+    if connection.vendor == "postgresql":
+        assert "= ANY(" in sql and "IN (" not in sql
+    else:
+        assert "IN (" in sql
+
+
+def test_in_array_of_nothing_finds_nothing_without_a_query(org):
+    with CaptureQueriesContext(connection) as captured:
+        assert list(User.objects.filter(pk__in_array=[])) == []
+        assert list(User.objects.filter(pk__in_array=[None])) == []
+    assert captured.captured_queries == []
