@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.core.exceptions import EmptyResultSet
 from django.db.models import Count, Field, FloatField, Func, Value
 from django.db.models.lookups import In
@@ -38,25 +40,54 @@ def RowCount(filter=None) -> Count:  # noqa: N802 - reads like the expressions b
     return Count(Value(1), filter=filter)
 
 
+# Field types whose values reach the database as they are (plain numbers and text).
+PLAIN_VALUE_TYPES = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "SmallAutoField",
+        "IntegerField",
+        "BigIntegerField",
+        "SmallIntegerField",
+        "PositiveIntegerField",
+        "PositiveBigIntegerField",
+        "PositiveSmallIntegerField",
+        "CharField",
+        "TextField",
+        "SlugField",
+        "EmailField",
+    }
+)
+
+
 class InArray(In):
-    """`field__in_array=values`: the `in` lookup, sent to PostgreSQL as `= ANY(%s)` with the
-    values as one array parameter (the same plan: PostgreSQL reads `IN (...)` as `= ANY`).
+    """`field__in_array=values`: the `in` lookup, sent to PostgreSQL as one parameter.
 
     psycopg splits a statement into its placeholders again every time it runs one too long
-    to cache; an import batch's 38,000 candidate ids cost it a second a statement."""
+    to cache (an import batch's 38,000 candidate ids cost it a second), and quotes a list's
+    items one by one in Python (7 ms for 2,000 names). The values go as one JSON text
+    instead, which PostgreSQL turns back into an array once: `= ANY(ARRAY(...))` is read
+    by the same index scan as `IN (...)`. Other values (dates, ...) take the plain `in`."""
 
     lookup_name = "in_array"
 
     def as_postgresql(self, compiler, connection):
-        if not self.rhs_is_direct_value():
+        field = self.lhs.output_field
+        if field.get_internal_type() == "ForeignKey":
+            field = field.target_field
+        if not self.rhs_is_direct_value() or field.get_internal_type() not in PLAIN_VALUE_TYPES:
             return self.as_sql(compiler, connection)
         values = [value for value in dict.fromkeys(self.rhs) if value is not None]
         if not values:
             raise EmptyResultSet
+        if not all(type(value) in (int, str) for value in values):
+            return self.as_sql(compiler, connection)
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        _placeholders, params = self.batch_process_rhs(compiler, connection, values)
         array_type = self.lhs.output_field.cast_db_type(connection)
-        return f"{lhs} = ANY(%s::{array_type}[])", (*lhs_params, list(params))
+        return (
+            f"{lhs} = ANY(ARRAY(SELECT jsonb_array_elements_text(%s::jsonb))::{array_type}[])",
+            (*lhs_params, json.dumps(values, ensure_ascii=False)),
+        )
 
 
 Field.register_lookup(InArray)

@@ -145,7 +145,7 @@ def _load(content_type_id: int, ids: Iterable[int], *, for_scan: bool = False) -
     source = _sources.get(model._meta.label_lower)
     if source is None:
         return []
-    queryset = model.objects.filter(pk__in=list(ids))
+    queryset = model.objects.filter(pk__in_array=list(ids))
     if for_scan and source.scan_fields:
         queryset = queryset.only(*source.scan_fields)
     elif not for_scan:

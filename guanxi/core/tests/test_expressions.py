@@ -13,13 +13,15 @@ def test_in_array_finds_what_in_finds_with_one_parameter_on_postgresql(org):
     ids = [org.rep1.pk, org.rep3.pk, org.rep1.pk, None, 10**9]
     with CaptureQueriesContext(connection) as captured:
         found = set(User.objects.filter(pk__in_array=ids).values_list("pk", flat=True))
-        names = [org.rep1.username, org.manager.username, "nobody"]
+        names = [org.rep1.username, org.manager.username, 'O\'Brien "张" \\ %s']
         by_name = set(
             User.objects.filter(username__in_array=names).values_list("username", flat=True)
         )
     assert found == {org.rep1.pk, org.rep3.pk}
     assert by_name == {org.rep1.username, org.manager.username}
     sql = captured.captured_queries[0]["sql"]
+    # Values of other types (dates here) take the plain IN.
+    assert User.objects.filter(date_joined__in_array=[org.rep1.date_joined]).exists()
     if connection.vendor == "postgresql":
         assert "= ANY(" in sql and "IN (" not in sql
     else:
