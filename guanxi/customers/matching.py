@@ -443,6 +443,12 @@ class NameBlock:
         # None is skipped by process.extract: an empty core or pinyin never scores.
         self.cores = [name.core or None for name in self.names]
         self.sorted_cores = [_sorted_tokens(core) if core else None for core in self.cores]
+        # Where sorting changes nothing (a single word: most Chinese names) the token-sort
+        # score is the plain ratio, which the first pass already has.
+        self.resorted_cores = [
+            sorted_core if sorted_core != core else None
+            for core, sorted_core in zip(self.cores, self.sorted_cores, strict=True)
+        ]
         self.pinyins = [(name.pinyin if name.core else "") or None for name in self.names]
         self.by_core: dict[str, list[int]] = defaultdict(list)
         self.by_trade: dict[str, list[int]] = defaultdict(list)
@@ -462,9 +468,13 @@ class NameBlock:
             return []
         cutoff = max(threshold - 0.05, 0)  # _similarity rounds to one decimal
         close: set[int] = set()
+        sorted_core = _sorted_tokens(prepared.core)
         for query, choices in (
             (prepared.core, self.cores),
-            (_sorted_tokens(prepared.core), self.sorted_cores),
+            (
+                sorted_core,
+                self.sorted_cores if sorted_core != prepared.core else self.resorted_cores,
+            ),
             (prepared.pinyin, self.pinyins),
         ):
             if query:

@@ -161,3 +161,21 @@ def test_scan_pairs_are_inserted_many_rows_per_statement(org, monkeypatch):
     inserts = [sql for sql in inserts if "duplicatepair" in sql]
     assert scan.pairs_found == 3 == scan.pairs.count()
     assert len(inserts) == 2  # two pairs in the first statement, one in the second
+
+
+def test_a_pair_stored_twice_in_one_scan_is_refused_not_duplicated(org):
+    """The scan inserts without ON CONFLICT: its `seen` set leaves stored pairs out, and a
+    second run of the same scan at the same time fails on the unique constraint."""
+    from django.db import IntegrityError, transaction
+
+    from guanxi.customers import duplicates, matching
+
+    scan = DuplicateScan.objects.create(model_label="customers.account", created_by=org.admin)
+    reasons = duplicates._ReasonsColumn()
+    pair = (2, 1, 100.0, reasons([matching.MatchReason("phone", "13800138000", 100.0)]))
+    duplicates._insert_pairs(scan, [pair], reasons)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        duplicates._insert_pairs(scan, [pair], reasons)
+    assert [(p.first_id, p.second_id, p.reasons) for p in scan.pairs.all()] == [
+        (2, 1, ["Same phone number"])
+    ]
