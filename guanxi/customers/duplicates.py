@@ -408,29 +408,30 @@ class _ScanCache:
                     record.names[kind] = stored
 
 
+# Why a pair matched, as the scan stores it: (shared phones, shared e-mails, name score or
+# None). The reasons' messages depend on nothing else, and a scan finds millions of pairs
+# with a handful of distinct keys: each is turned into its messages once.
+ReasonsKey = tuple[int, int, float | None]
+
+
 def _compare(
     first: _Prepared, second: _Prepared, name_score: float | None
-) -> tuple[float, list[matching.MatchReason]] | None:
-    """What `matching.match_candidates(first, [second], kind=first.kind)` answers, given
-    the names' score when they are at least `matching.DEFAULT_THRESHOLD` similar."""
-    reasons = [
-        matching.MatchReason("phone", digits, 100.0)
-        for digits in sorted(first.phones & second.phones)
-    ]
-    reasons.extend(
-        matching.MatchReason("email", address, 100.0)
-        for address in sorted(first.emails & second.emails)
-    )
+) -> tuple[float, ReasonsKey] | None:
+    """What `matching.match_candidates(first, [second], kind=first.kind)` answers (its
+    score, and its reasons as a `ReasonsKey`), given the names' score when they are at
+    least `matching.DEFAULT_THRESHOLD` similar."""
+    phones = 0 if first.phones.isdisjoint(second.phones) else len(first.phones & second.phones)
+    emails = 0 if first.emails.isdisjoint(second.emails) else len(first.emails & second.emails)
+    if phones or emails:
+        return 100.0, (phones, emails, name_score)
     if name_score is not None:
-        reasons.append(matching.MatchReason("name", second.prepared(first.kind).core, name_score))
-    if not reasons:
-        return None
-    return max(reason.score for reason in reasons), reasons
+        return name_score, (0, 0, name_score)
+    return None
 
 
 def _block_matches(
     records: list[_Prepared], seen: set[tuple[int, int]]
-) -> Iterator[tuple[_Prepared, _Prepared, float, list[matching.MatchReason]]]:
+) -> Iterator[tuple[_Prepared, _Prepared, float, ReasonsKey]]:
     """(first, second, score, reasons) for each pair of the block that `_compare` matches,
     first before second in the block's order, pairs in `seen` left out.
 
@@ -472,19 +473,23 @@ def _block_matches(
 
 
 class _ReasonsColumn:
-    """The `reasons` column of the pairs: each distinct set of reasons translated and
-    encoded as JSON once (a scan finds millions of pairs and a handful of distinct reason
-    sets); a pair carries its set's number, 1 for the first."""
+    """The `reasons` column of the pairs: each distinct `ReasonsKey` turned into its
+    messages, translated and encoded as JSON once; a pair carries its key's number, 1 for
+    the first."""
 
     def __init__(self) -> None:
         self.encoder = DuplicatePair._meta.get_field("reasons").encoder
         self.texts: list[str] = []
-        self.numbers: dict[tuple, int] = {}
+        self.numbers: dict[ReasonsKey, int] = {}
 
-    def __call__(self, reasons: list[matching.MatchReason]) -> int:
-        key = tuple((reason.code, reason.score) for reason in reasons)
+    def __call__(self, key: ReasonsKey) -> int:
         number = self.numbers.get(key)
         if number is None:
+            phones, emails, name_score = key
+            reasons = [matching.MatchReason("phone", "", 100.0)] * phones
+            reasons += [matching.MatchReason("email", "", 100.0)] * emails
+            if name_score is not None:
+                reasons.append(matching.MatchReason("name", "", name_score))
             messages = [reason.message for reason in reasons]
             self.texts.append(json.dumps(messages, cls=self.encoder))
             number = self.numbers[key] = len(self.texts)

@@ -168,11 +168,11 @@ def test_a_pair_stored_twice_in_one_scan_is_refused_not_duplicated(org):
     second run of the same scan at the same time fails on the unique constraint."""
     from django.db import IntegrityError, transaction
 
-    from guanxi.customers import duplicates, matching
+    from guanxi.customers import duplicates
 
     scan = DuplicateScan.objects.create(model_label="customers.account", created_by=org.admin)
     reasons = duplicates._ReasonsColumn()
-    pair = (2, 1, 100.0, reasons([matching.MatchReason("phone", "13800138000", 100.0)]))
+    pair = (2, 1, 100.0, reasons((1, 0, None)))
     duplicates._insert_pairs(scan, [pair], reasons)
     with pytest.raises(IntegrityError), transaction.atomic():
         duplicates._insert_pairs(scan, [pair], reasons)
