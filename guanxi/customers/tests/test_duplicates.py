@@ -3,7 +3,7 @@ import pytest
 from guanxi.core.services.records import record_share
 from guanxi.customers import services
 from guanxi.customers.duplicates import duplicate_candidates, duplicate_scan_run
-from guanxi.customers.models import Account, DuplicateKey, DuplicateScan
+from guanxi.customers.models import Account, DuplicateKey, DuplicatePair, DuplicateScan
 
 pytestmark = pytest.mark.django_db
 
@@ -179,3 +179,15 @@ def test_a_pair_stored_twice_in_one_scan_is_refused_not_duplicated(org):
     assert [(p.first_id, p.second_id, p.reasons) for p in scan.pairs.all()] == [
         (2, 1, ["Same phone number"])
     ]
+
+
+def test_deleting_a_scan_deletes_its_pairs(org):
+    """The pairs' scan column has no foreign key in the database: the ORM's cascade
+    deletes them."""
+    services.account_create(actor=org.rep1, data={"name": "宏达", "phone": "13800138000"})
+    services.account_create(actor=org.rep3, data={"name": "远东", "phone": "13800138000"})
+    scan = DuplicateScan.objects.create(model_label="customers.account", created_by=org.admin)
+    duplicate_scan_run(scan=scan)
+    assert scan.pairs.count() == 1
+    scan.delete()
+    assert not DuplicatePair.objects.exists()
