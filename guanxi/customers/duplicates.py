@@ -19,6 +19,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from guanxi.core.expressions import json_array
 from guanxi.core.models import User
 from guanxi.customers import matching
 from guanxi.customers.match_names import prepared_names, store_prepared_names_of_kinds
@@ -190,14 +191,15 @@ def _key_holders_lateral(
     """key_holders in one PostgreSQL statement: the same index range read per key (a
     LATERAL subquery with its own LIMIT) without a round trip per key."""
     table = connection.ops.quote_name(DuplicateKey._meta.db_table)
+    keys_array, params = json_array(keys, "varchar")
     if content_type_id is None:
         where, order = "d.key = k.key", "d.content_type_id DESC, d.object_id DESC"
-        params: list = [keys, per_key]
+        params += [per_key]
     else:
         where, order = "d.key = k.key AND d.content_type_id = %s", "d.object_id DESC"
-        params = [keys, content_type_id, per_key]
+        params += [content_type_id, per_key]
     sql = (
-        "SELECT k.key, h.content_type_id, h.object_id FROM unnest(%s::varchar[]) AS k(key) "
+        f"SELECT k.key, h.content_type_id, h.object_id FROM unnest({keys_array}) AS k(key) "
         f"CROSS JOIN LATERAL (SELECT d.content_type_id, d.object_id FROM {table} d "
         f"WHERE {where} ORDER BY {order} LIMIT %s) h ORDER BY k.key, h.content_type_id DESC, "
         "h.object_id DESC"

@@ -16,7 +16,9 @@ from django.db import connection
 from guanxi.customers import matching
 from guanxi.customers.models import MatchName
 
-NAMES_PER_QUERY = 500  # SQLite allows a few hundred parameters per statement safely
+# Names per read: SQLite allows a few hundred parameters per statement safely; PostgreSQL
+# takes them all as one parameter (the `in_array` lookup).
+NAMES_PER_QUERY = {"sqlite": 500}
 NAME_MAX_LENGTH = MatchName._meta.get_field("name").max_length
 
 
@@ -30,9 +32,8 @@ def stored_prepared_names(names: Iterable[str], kind: str) -> dict[str, matching
     wanted = sorted({name for name in names if name and len(name) <= NAME_MAX_LENGTH})
     found: dict[str, matching.PreparedName] = {}
     rows = MatchName.objects.filter(version=matching.PREPARATION_VERSION, kind=kind)
-    # PostgreSQL takes them all as one array parameter.
-    size = len(wanted) if connection.vendor == "postgresql" else NAMES_PER_QUERY
-    for chunk in _chunks(wanted, max(size, 1)):
+    size = NAMES_PER_QUERY.get(connection.vendor) or max(len(wanted), 1)
+    for chunk in _chunks(wanted, size):
         for name, core, pinyin, trade in rows.filter(name__in_array=chunk).values_list(
             "name", "core", "pinyin", "trade"
         ):

@@ -444,11 +444,13 @@ class NameBlock:
         self.cores = [name.core or None for name in self.names]
         self.sorted_cores = [_sorted_tokens(core) if core else None for core in self.cores]
         # Where sorting changes nothing (a single word: most Chinese names) the token-sort
-        # score is the plain ratio, which the first pass already has.
-        self.resorted_cores = [
+        # score is the plain ratio, which the first pass already has. None: no name of
+        # the block changes, so a one-word name skips that pass.
+        resorted = [
             sorted_core if sorted_core != core else None
             for core, sorted_core in zip(self.cores, self.sorted_cores, strict=True)
         ]
+        self.resorted_cores = resorted if any(resorted) else None
         self.pinyins = [(name.pinyin if name.core else "") or None for name in self.names]
         self.by_core: dict[str, list[int]] = defaultdict(list)
         self.by_trade: dict[str, list[int]] = defaultdict(list)
@@ -477,7 +479,7 @@ class NameBlock:
             ),
             (prepared.pinyin, self.pinyins),
         ):
-            if query:
+            if query and choices is not None:
                 found = process.extract(
                     query, choices[start:], scorer=fuzz.ratio, score_cutoff=cutoff, limit=None
                 )

@@ -206,3 +206,25 @@ def test_the_scan_scores_each_pair_of_names_once(org, monkeypatch):
     # The Huawei pair shares two name blocks ("n:华为", "py:huaw"): scored once in each.
     # Scoring each name against the whole block and every pair again to store it: 12.
     assert len(scored) == 2
+
+
+def test_one_word_names_skip_the_token_sort_pass(monkeypatch):
+    """Sorting a one-word name's words changes nothing: its token-sort score is the plain
+    ratio the first pass has, so a block of one-word names runs two passes, not three."""
+    passes = []
+    real = matching.process.extract
+
+    def spy(query, choices, **kwargs):
+        passes.append(query)
+        return real(query, choices, **kwargs)
+
+    monkeypatch.setattr(matching.process, "extract", spy)
+    chinese = [matching.prepare_name(name) for name in ["华为技术", "华威技术", "明达贸易"]]
+    block = matching.NameBlock(chinese)
+    assert [index for index, _score in block.similar(chinese[0], 85)] == [0, 1]
+    assert len(passes) == 2  # the core and its pinyin
+    passes.clear()
+    mixed = matching.NameBlock([*chinese, matching.prepare_name("Trading Acme")])
+    mixed.similar(chinese[0], 85)
+    mixed.similar(matching.prepare_name("Acme Trading Ltd"), 85)
+    assert len(passes) == 6  # one word against a block with a two-word name; two words
