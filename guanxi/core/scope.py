@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FullResultSet
-from django.db import models
+from django.db import connections, models
 from django.db.models import BooleanField, ExpressionWrapper, Q, signals
 from django.utils import timezone
 
@@ -91,32 +91,49 @@ def scope_for(user: User, model: type[models.Model], action: str = "view") -> st
     return max(scopes, key=lambda scope: SCOPE_WIDTH[DataScope(scope)])
 
 
+# The users directly below any of a set of bosses: those whose manager is one of them, and
+# everybody in a department one of them manages or in a department below it. A path prefix
+# is compared with substr, which needs no escaping of LIKE's wildcards.
+_REPORTS_SQL = """
+SELECT u.id FROM {user} u
+WHERE u.manager_id IN ({bosses})
+   OR u.department_id IN (
+       SELECT below_d.id
+       FROM {department} d
+       JOIN {department} below_d ON substr(below_d.path, 1, length(d.path)) = d.path
+       WHERE d.manager_id IN ({bosses})
+   )
+"""
+
+
 def subordinate_ids(user: User) -> set[int]:
     """Ids of everybody below the user: explicit manager chains and managed departments.
 
-    Organisation-sized (hundreds of users), computed once per user object.
+    Organisation-sized (hundreds of users), computed once per user object, one query per
+    level of the tree (one for a rep). Written as SQL with the ids inline (they are
+    integers read from the database): through the ORM, building the two queries of each
+    level took most of a regional manager's 11.6 ms here (dataset L), a fifth of their list
+    page. A recursive query does it in one statement, but PostgreSQL takes 2.5 ms to plan
+    it, more than a rep's whole walk.
     """
     cached = getattr(user, "_guanxi_subordinates", None)
     if cached is not None:
         return cached
     from guanxi.core.models import Department, User
 
+    connection = connections[User.objects.db]
+    quote = connection.ops.quote_name
+    sql = _REPORTS_SQL.replace("{user}", quote(User._meta.db_table)).replace(
+        "{department}", quote(Department._meta.db_table)
+    )
     found: set[int] = set()
     frontier = {user.pk}
-    while frontier:
-        managed_paths = list(
-            Department.objects.filter(manager_id__in=frontier).values_list("path", flat=True)
-        )
-        dept_filter = Q()
-        for path in managed_paths:
-            dept_filter |= Q(department__path__startswith=path)
-        below = Q(manager_id__in=frontier)
-        if managed_paths:
-            # Users whose manager is not set report to their department's manager.
-            below |= dept_filter
-        ids = set(User.objects.filter(below).values_list("pk", flat=True))
-        frontier = ids - found - {user.pk}
-        found |= frontier
+    with connection.cursor() as cursor:
+        while frontier:
+            bosses = ", ".join(str(int(pk)) for pk in sorted(frontier))
+            cursor.execute(sql.replace("{bosses}", bosses))
+            frontier = {pk for (pk,) in cursor.fetchall()} - found - {user.pk}
+            found |= frontier
     user._guanxi_subordinates = found
     return found
 

@@ -141,3 +141,36 @@ def test_record_editable_by_asks_once_per_record_and_user(org):
         assert record_editable_by(account, org.read_only) is False  # sees all, changes none
     asked = [q for q in captured if 'AS "a" FROM "customers_account"' in q["sql"]]
     assert len(asked) == 2  # read_only's empty scope needs no query at all
+
+
+def _fresh(user):
+    from guanxi.core.models import User
+
+    return User.objects.get(pk=user.pk)
+
+
+def test_subordinates_follow_managed_subtrees_and_manager_chains_one_query_a_level(
+    org, django_assert_num_queries
+):
+    """Everybody below: the managed department and the ones under it, then whoever those
+    people manage, however deep; each level of the tree is one query."""
+    from guanxi.core.scope import subordinate_ids
+
+    director = _fresh(org.admin)
+    org.division.manager = director
+    org.division.save(update_fields=["manager"])
+    # rep3 manages the outsider explicitly, across departments.
+    org.agent.manager = org.rep3
+    org.agent.save(update_fields=["manager"])
+
+    rep1, rep3, director = _fresh(org.rep1), _fresh(org.rep3), _fresh(director)
+    with django_assert_num_queries(1):  # nobody below: one look
+        assert subordinate_ids(rep1) == set()
+    with django_assert_num_queries(2):  # rep3's report, then nobody below them
+        assert subordinate_ids(rep3) == {org.agent.pk}
+    everybody_in_sales = {org.manager.pk, org.rep1.pk, org.rep2.pk, org.rep3.pk}
+    # division (its subtree: east, north), then the agent under rep3, then nobody
+    with django_assert_num_queries(3):
+        assert subordinate_ids(director) == everybody_in_sales | {org.agent.pk}
+    # The department manager is not their own subordinate, nor is anyone outside the tree.
+    assert subordinate_ids(_fresh(org.manager)) == {org.rep1.pk, org.rep2.pk}

@@ -21,13 +21,14 @@ open opportunity:
 from __future__ import annotations
 
 import datetime
+import functools
 import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
-from django.db.models import Exists, F, Max, OuterRef, Q, Subquery
+from django.db import connections, models
+from django.db.models import Exists, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -118,28 +119,57 @@ def _open_opportunities(ids: list[int]) -> set[int]:
 
 
 # --- membership ------------------------------------------------------------------------------
+# The active pools a user is a member of: directly, or through a member department that is
+# theirs or above theirs (its path is a prefix of their department's path).
+_MEMBER_POOLS_SQL = """
+SELECT p.id, p.kind FROM {pool} p
+WHERE p.is_active AND (
+    p.id IN (SELECT m.{member_pool} FROM {members} m WHERE m.{member_user} = %s)
+    OR p.id IN (
+        SELECT md.{department_pool}
+        FROM {member_departments} md
+        JOIN {department} d ON d.id = md.{department_department}
+        JOIN {department} mine ON substr(mine.path, 1, length(d.path)) = d.path
+        WHERE mine.id = %s
+    )
+)
+ORDER BY p.id
+"""
+
+
+@functools.cache
+def _member_pools_sql(vendor: str) -> str:
+    quote = connections[Pool.objects.db].ops.quote_name
+    members = Pool.members.through._meta
+    departments = Pool.member_departments.through._meta
+    return _MEMBER_POOLS_SQL.format(
+        pool=quote(Pool._meta.db_table),
+        members=quote(members.db_table),
+        member_pool=quote(members.get_field("pool").column),
+        member_user=quote(members.get_field("user").column),
+        member_departments=quote(departments.db_table),
+        department_pool=quote(departments.get_field("pool").column),
+        department_department=quote(departments.get_field("department").column),
+        department=quote(Department._meta.db_table),
+    )
+
+
 def member_pool_ids(user: User, kind: str | None = None) -> list[int]:
     """Ids of the active pools the user is a member of (directly or through a member
-    department containing theirs). One query, read once per user object like the roles."""
+    department containing theirs). One query, read once per user object like the roles.
+
+    Written as SQL: built through the ORM (two many-to-many joins, DISTINCT and the
+    department's path as a subquery) it took 3.7 ms of every scoped request, 0.6 ms as SQL
+    (dataset L, PostgreSQL)."""
     cached = getattr(user, "_guanxi_pools", None)
     if cached is None:
         if not user.is_authenticated or not user.is_active:
             cached = []
         else:
-            membership = Q(members=user)
-            if user.department_id:
-                # The user's department and every department above it (materialised paths).
-                own_path = Department.objects.filter(pk=user.department_id).values("path")[:1]
-                ancestors = Department.objects.annotate(own_path=Subquery(own_path)).filter(
-                    own_path__startswith=F("path")
-                )
-                membership |= Q(member_departments__in=ancestors.values("pk"))
-            cached = list(
-                Pool.objects.filter(membership, is_active=True)
-                .values_list("pk", "kind")
-                .distinct()
-                .order_by("pk")
-            )
+            connection = connections[Pool.objects.db]
+            with connection.cursor() as cursor:
+                cursor.execute(_member_pools_sql(connection.vendor), [user.pk, user.department_id])
+                cached = [(pk, pool_kind) for pk, pool_kind in cursor.fetchall()]
         user._guanxi_pools = cached
     return [pk for pk, pool_kind in cached if kind is None or pool_kind == kind]
 

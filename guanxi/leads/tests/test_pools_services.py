@@ -427,3 +427,23 @@ def test_countdown_reads_a_fixed_number_of_queries(org, east_pool, django_assert
         assert len(recycle_countdown(leads)) == 12
     with django_assert_max_num_queries(5):
         assert len(recycle_countdown(accounts)) == 12
+
+
+def test_pool_membership_is_one_query_through_departments_above_the_users(
+    org, django_assert_num_queries
+):
+    from guanxi.leads.selectors.pools import member_pool_ids
+
+    division_pool = make_pool(kind="accounts", member_departments=[org.division])
+    east_pool = make_pool(kind="leads", member_departments=[org.east])
+    direct_pool = make_pool(kind="leads", members=[org.rep3])
+    closed_pool = make_pool(kind="leads", members=[org.rep3], is_active=False)
+    rep1 = _fresh(org.rep1)
+    with django_assert_num_queries(1):
+        assert member_pool_ids(rep1) == [division_pool.pk, east_pool.pk]
+    rep3 = _fresh(org.rep3)
+    assert member_pool_ids(rep3) == [division_pool.pk, direct_pool.pk]
+    assert member_pool_ids(rep3, "leads") == [direct_pool.pk]
+    assert closed_pool.pk not in member_pool_ids(rep3)
+    assert member_pool_ids(_fresh(org.agent)) == []
+    assert member_pool_ids(_fresh(org.finance)) == []  # no department at all
