@@ -376,14 +376,18 @@ class BulkForm(forms.Form):
     )
     reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
 
-    def __init__(self, *args: Any, model=None, edit_fields=(), **kwargs: Any):
+    def __init__(
+        self, *args: Any, model=None, edit_fields=(), with_values: bool = True, **kwargs: Any
+    ):
+        """`with_values=False`: without the `bulk_<field>` value fields, for the bar as a
+        list page first shows it (building them is most of the form's cost)."""
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = active_users()
         self.edit_fields = list(edit_fields)
         self.fields["field"].choices = [
             (name, model._meta.get_field(name).verbose_name) for name in self.edit_fields
         ]
-        for name in self.edit_fields:
+        for name in self.edit_fields if with_values else ():
             model_field = model._meta.get_field(name)
             form_field = model_field.formfield(required=False)
             # A plain Form does not apply the field's limit_choices_to (a ModelForm does):

@@ -125,3 +125,30 @@ def test_the_panels_answer_the_same_fields_the_page_used_to_render(client, org):
     assert response.status_code == 302
     account.refresh_from_db()
     assert account.industry == industry("it")
+
+
+def test_an_unfiltered_page_builds_neither_the_filter_form_nor_the_bulk_values(client, org):
+    """Their fields (with their option querysets) were built on every page and not shown."""
+    record_create(model=Account, data={"name": "Acme", "kind": "company"}, actor=org.rep1)
+    record_create(model=Account, data={"name": "Solo", "kind": "individual"}, actor=org.rep1)
+    client.force_login(org.rep1)
+
+    page = client.get(LIST)
+    assert not hasattr(page.context["filterset"], "_form")
+    assert not [name for name in page.context["bulk_form"].fields if name.startswith("bulk_")]
+    assert [row["record"].name for row in page.context["rows"]] == ["Solo", "Acme"]
+
+    filtered = client.get(LIST, {"kind": "company"})
+    assert [row["record"].name for row in filtered.context["rows"]] == ["Acme"]
+    assert filtered.context["active_filters"] == 1
+    # A range filter's parameters carry a suffix; they filter too.
+    since = client.get(LIST, {"created_at_after": "2999-01-01"})
+    assert since.context["rows"] == []
+
+
+def test_a_parameter_that_is_no_filter_leaves_the_rows_alone(client, org):
+    record_create(model=Account, data={"name": "Acme", "kind": "company"}, actor=org.rep1)
+    client.force_login(org.rep1)
+    page = client.get(LIST, {"sort": "name", "per_page": "25"})
+    assert [row["record"].name for row in page.context["rows"]] == ["Acme"]
+    assert not hasattr(page.context["filterset"], "_form")

@@ -147,20 +147,34 @@ def _positive_int(value: Any, default: int) -> int:
     return number if number > 0 else default
 
 
+def _is_filter_param(key: str, filter_names: list[str]) -> bool:
+    """Whether a query parameter carries a filter's value (a range filter's widget sends
+    `<name>_after` and `<name>_before`)."""
+    return any(key == name or key.startswith(f"{name}_") for name in filter_names)
+
+
+def _asks_filter(params, filter_names: list[str]) -> bool:
+    return any(_is_filter_param(key, filter_names) for key in params)
+
+
 class RecordListView(RegistrationMixin, View):
     """Filters, quick search, whitelisted sorting, column choice, saved views, and
     pagination that never counts: it fetches one row more than the page to know if there
     is a next page."""
 
-    def bulk_form(self, user) -> BulkForm | None:
-        """The bulk bar's form with the actions this user may run, or None if there are none."""
+    def bulk_form(self, user, *, with_values: bool = False) -> BulkForm | None:
+        """The bulk bar's form with the actions this user may run, or None if there are none.
+        The new-value fields of "edit a field" come `with_values` only: the page loads them
+        when the bar is first used (`_panel=bulk`)."""
         reg = self.reg
         can_change = can(user, self.model, "change")
         can_assign = can(user, self.model, "assign")
         can_delete = can(user, self.model, "delete")
         bulk_form = None
         if can_change or can_delete:
-            bulk_form = BulkForm(model=self.model, edit_fields=reg.bulk_edit_fields)
+            bulk_form = BulkForm(
+                model=self.model, edit_fields=reg.bulk_edit_fields, with_values=with_values
+            )
             bulk_form.fields["action"].choices = [
                 (value, label)
                 for value, label in BulkForm.ACTIONS
@@ -209,16 +223,22 @@ class RecordListView(RegistrationMixin, View):
             queryset = queryset.select_related(*reg.list_select_related)
 
         filterset = None
+        filter_names: list[str] = []
         if reg.filterset_class is not None:
             filterset_class = with_custom_field_filters(reg.filterset_class, custom_fields)
             filterset = filterset_class(params, queryset=queryset, request=request)
-            queryset = filterset.qs
-            bootstrapify(filterset.form)
+            filter_names = list(filterset.filters)
+            # Without a value for any filter every filter passes the rows through, so the
+            # filter form (its fields and their option querysets, a tenth of a first page)
+            # is only built when a filter is asked for or its panel shown.
+            if _asks_filter(params, filter_names):
+                queryset = filterset.qs
 
         if panel == "filters" and filterset is not None:
+            bootstrapify(filterset.form)
             return self.render(["core/generic/list_filters.html"], filterset=filterset)
         if panel == "bulk":
-            bulk_form = self.bulk_form(user)
+            bulk_form = self.bulk_form(user, with_values=True)
             if bulk_form is None:
                 raise Http404
             return self.render(["core/generic/list_bulk_values.html"], bulk_form=bulk_form)
@@ -272,12 +292,10 @@ class RecordListView(RegistrationMixin, View):
             for record in records
         ]
 
-        filter_names = list(filterset.form.fields) if filterset is not None else []
         filter_values = [
             (key, [value for value in values if value])
             for key, values in params.lists()
-            if any(values)
-            and any(key == name or key.startswith(f"{name}_") for name in filter_names)
+            if any(values) and _is_filter_param(key, filter_names)
         ]
         active_filters = len(filter_values)
         is_filtered = bool(q) or active_filters > 0
