@@ -51,6 +51,15 @@ def json_array(values: list, db_type: str) -> tuple[str, list]:
     )
 
 
+def with_names(template: str, connection, **names: str) -> str:
+    """`template` with each `{key}` of `names` replaced by that table or column name, quoted
+    for `connection`; other text is left alone. For the few reads that every request makes,
+    written as SQL because building them through the ORM cost more than running them."""
+    for key, name in names.items():
+        template = template.replace("{" + key + "}", connection.ops.quote_name(name))
+    return template
+
+
 # Field types whose values reach the database as they are (plain numbers and text).
 PLAIN_VALUE_TYPES = frozenset(
     {

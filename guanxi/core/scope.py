@@ -23,6 +23,7 @@ from django.db import connections, models
 from django.db.models import BooleanField, ExpressionWrapper, Q, signals
 from django.utils import timezone
 
+from guanxi.core.expressions import with_names
 from guanxi.core.request_context import current_request_id
 
 if TYPE_CHECKING:
@@ -70,17 +71,16 @@ def _roles_of(user_id: int):
     from guanxi.core.models import Role, User
 
     links = User.roles.through._meta
-    quote = connections[Role.objects.db].ops.quote_name
-    return Role.objects.raw(
+    sql = with_names(
         "SELECT r.* FROM {role} r JOIN {links} l ON l.{role_id} = r.id "
-        "WHERE l.{user_id} = %s ORDER BY r.code".format(
-            role=quote(Role._meta.db_table),
-            links=quote(links.db_table),
-            role_id=quote(links.get_field("role").column),
-            user_id=quote(links.get_field("user").column),
-        ),
-        [user_id],
+        "WHERE l.{user_id} = %s ORDER BY r.code",
+        connections[Role.objects.db],
+        role=Role._meta.db_table,
+        links=links.db_table,
+        role_id=links.get_field("role").column,
+        user_id=links.get_field("user").column,
     )
+    return Role.objects.raw(sql, [user_id])
 
 
 def is_administrator(user: User) -> bool:
@@ -143,9 +143,11 @@ def subordinate_ids(user: User) -> set[int]:
     from guanxi.core.models import Department, User
 
     connection = connections[User.objects.db]
-    quote = connection.ops.quote_name
-    sql = _REPORTS_SQL.replace("{user}", quote(User._meta.db_table)).replace(
-        "{department}", quote(Department._meta.db_table)
+    sql = with_names(
+        _REPORTS_SQL,
+        connection,
+        user=User._meta.db_table,
+        department=Department._meta.db_table,
     )
     found: set[int] = set()
     frontier = {user.pk}
@@ -291,9 +293,11 @@ def _all_grants(user: User, now) -> dict[tuple[int, bool], list[int]] | None:
     from guanxi.core.models import RecordShare, ShareAccess, TeamMember
 
     connection = connections[RecordShare.objects.db]
-    quote = connection.ops.quote_name
-    sql = _ALL_GRANTS_SQL.replace("{share}", quote(RecordShare._meta.db_table)).replace(
-        "{team}", quote(TeamMember._meta.db_table)
+    sql = with_names(
+        _ALL_GRANTS_SQL,
+        connection,
+        share=RecordShare._meta.db_table,
+        team=TeamMember._meta.db_table,
     )
     params = [
         user.pk,

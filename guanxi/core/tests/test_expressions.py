@@ -33,3 +33,19 @@ def test_in_array_of_nothing_finds_nothing_without_a_query(org):
         assert list(User.objects.filter(pk__in_array=[])) == []
         assert list(User.objects.filter(pk__in_array=[None])) == []
     assert captured.captured_queries == []
+
+
+def test_with_names_quotes_the_named_tables_and_leaves_the_rest():
+    from guanxi.core.expressions import with_names
+
+    sql = with_names(
+        "SELECT t.{column} FROM {table} t WHERE t.id IN ({ids}) AND t.name = %s",
+        connection,
+        table="core_user",
+        column="display_name",
+    )
+    quote = connection.ops.quote_name
+    assert sql == (
+        f"SELECT t.{quote('display_name')} FROM {quote('core_user')} t "
+        "WHERE t.id IN ({ids}) AND t.name = %s"
+    )

@@ -21,7 +21,6 @@ open opportunity:
 from __future__ import annotations
 
 import datetime
-import functools
 import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from guanxi.core.expressions import RowCount
+from guanxi.core.expressions import RowCount, with_names
 from guanxi.core.models import Department, User
 from guanxi.core.scope import is_administrator
 from guanxi.core.selectors import bounded_count
@@ -137,20 +136,20 @@ ORDER BY p.id
 """
 
 
-@functools.cache
-def _member_pools_sql(vendor: str) -> str:
-    quote = connections[Pool.objects.db].ops.quote_name
+def _member_pools_sql(connection) -> str:
     members = Pool.members.through._meta
     departments = Pool.member_departments.through._meta
-    return _MEMBER_POOLS_SQL.format(
-        pool=quote(Pool._meta.db_table),
-        members=quote(members.db_table),
-        member_pool=quote(members.get_field("pool").column),
-        member_user=quote(members.get_field("user").column),
-        member_departments=quote(departments.db_table),
-        department_pool=quote(departments.get_field("pool").column),
-        department_department=quote(departments.get_field("department").column),
-        department=quote(Department._meta.db_table),
+    return with_names(
+        _MEMBER_POOLS_SQL,
+        connection,
+        pool=Pool._meta.db_table,
+        members=members.db_table,
+        member_pool=members.get_field("pool").column,
+        member_user=members.get_field("user").column,
+        member_departments=departments.db_table,
+        department_pool=departments.get_field("pool").column,
+        department_department=departments.get_field("department").column,
+        department=Department._meta.db_table,
     )
 
 
@@ -168,7 +167,7 @@ def member_pool_ids(user: User, kind: str | None = None) -> list[int]:
         else:
             connection = connections[Pool.objects.db]
             with connection.cursor() as cursor:
-                cursor.execute(_member_pools_sql(connection.vendor), [user.pk, user.department_id])
+                cursor.execute(_member_pools_sql(connection), [user.pk, user.department_id])
                 cached = [(pk, pool_kind) for pk, pool_kind in cursor.fetchall()]
         user._guanxi_pools = cached
     return [pk for pk, pool_kind in cached if kind is None or pool_kind == kind]
