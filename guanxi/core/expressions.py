@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import Count, Field, FloatField, Func, Value
 from django.db.models.lookups import In
 
@@ -58,6 +60,15 @@ def with_names(template: str, connection, **names: str) -> str:
     for key, name in names.items():
         template = template.replace("{" + key + "}", connection.ops.quote_name(name))
     return template
+
+
+def sql_rows(model, template: str, params: Sequence = (), **names: str) -> list[tuple]:
+    """The rows of `template` (see `with_names` for its `{key}` names) run with `params` on
+    the database `model` is read from."""
+    connection = connections[model.objects.db]
+    with connection.cursor() as cursor:
+        cursor.execute(with_names(template, connection, **names), params)
+        return cursor.fetchall()
 
 
 # Field types whose values reach the database as they are (plain numbers and text).

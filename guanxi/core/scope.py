@@ -23,7 +23,7 @@ from django.db import connections, models
 from django.db.models import BooleanField, ExpressionWrapper, Q, signals
 from django.utils import timezone
 
-from guanxi.core.expressions import with_names
+from guanxi.core.expressions import sql_rows, with_names
 from guanxi.core.request_context import current_request_id
 
 if TYPE_CHECKING:
@@ -142,21 +142,18 @@ def subordinate_ids(user: User) -> set[int]:
         return cached
     from guanxi.core.models import Department, User
 
-    connection = connections[User.objects.db]
-    sql = with_names(
-        _REPORTS_SQL,
-        connection,
-        user=User._meta.db_table,
-        department=Department._meta.db_table,
-    )
     found: set[int] = set()
     frontier = {user.pk}
-    with connection.cursor() as cursor:
-        while frontier:
-            bosses = ", ".join(str(int(pk)) for pk in sorted(frontier))
-            cursor.execute(sql.replace("{bosses}", bosses))
-            frontier = {pk for (pk,) in cursor.fetchall()} - found - {user.pk}
-            found |= frontier
+    while frontier:
+        bosses = ", ".join(str(int(pk)) for pk in sorted(frontier))
+        rows = sql_rows(
+            User,
+            _REPORTS_SQL.replace("{bosses}", bosses),
+            user=User._meta.db_table,
+            department=Department._meta.db_table,
+        )
+        frontier = {pk for (pk,) in rows} - found - {user.pk}
+        found |= frontier
     user._guanxi_subordinates = found
     return found
 
@@ -293,12 +290,6 @@ def _all_grants(user: User, now) -> dict[tuple[int, bool], list[int]] | None:
     from guanxi.core.models import RecordShare, ShareAccess, TeamMember
 
     connection = connections[RecordShare.objects.db]
-    sql = with_names(
-        _ALL_GRANTS_SQL,
-        connection,
-        share=RecordShare._meta.db_table,
-        team=TeamMember._meta.db_table,
-    )
     params = [
         user.pk,
         user.department_id,
@@ -306,9 +297,13 @@ def _all_grants(user: User, now) -> dict[tuple[int, bool], list[int]] | None:
         user.pk,
         ALL_GRANTS_LIMIT + 1,
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    rows = sql_rows(
+        RecordShare,
+        _ALL_GRANTS_SQL,
+        params,
+        share=RecordShare._meta.db_table,
+        team=TeamMember._meta.db_table,
+    )
     if len(rows) > ALL_GRANTS_LIMIT:
         return None
     granted: dict[tuple[int, bool], set[int]] = {}

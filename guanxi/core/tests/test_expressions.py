@@ -49,3 +49,16 @@ def test_with_names_quotes_the_named_tables_and_leaves_the_rest():
         f"SELECT t.{quote('display_name')} FROM {quote('core_user')} t "
         "WHERE t.id IN ({ids}) AND t.name = %s"
     )
+
+
+def test_sql_rows_runs_the_statement_on_the_models_database(org):
+    from guanxi.core.expressions import sql_rows
+
+    rows = sql_rows(
+        User,
+        "SELECT u.{name} FROM {table} u WHERE u.id IN (%s, %s) ORDER BY u.{name}",
+        [org.rep1.pk, org.rep3.pk],
+        table=User._meta.db_table,
+        name="username",
+    )
+    assert rows == [("rep1",), ("rep3",)]

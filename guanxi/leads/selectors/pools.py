@@ -26,13 +26,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import connections, models
+from django.db import models
 from django.db.models import Exists, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from guanxi.core.expressions import RowCount, with_names
+from guanxi.core.expressions import RowCount, sql_rows
 from guanxi.core.models import Department, User
 from guanxi.core.scope import is_administrator
 from guanxi.core.selectors import bounded_count
@@ -136,12 +136,13 @@ ORDER BY p.id
 """
 
 
-def _member_pools_sql(connection) -> str:
+def _member_pool_rows(user: User) -> list[tuple]:
     members = Pool.members.through._meta
     departments = Pool.member_departments.through._meta
-    return with_names(
+    return sql_rows(
+        Pool,
         _MEMBER_POOLS_SQL,
-        connection,
+        [user.pk, user.department_id],
         pool=Pool._meta.db_table,
         members=members.db_table,
         member_pool=members.get_field("pool").column,
@@ -165,10 +166,7 @@ def member_pool_ids(user: User, kind: str | None = None) -> list[int]:
         if not user.is_authenticated or not user.is_active:
             cached = []
         else:
-            connection = connections[Pool.objects.db]
-            with connection.cursor() as cursor:
-                cursor.execute(_member_pools_sql(connection), [user.pk, user.department_id])
-                cached = [(pk, pool_kind) for pk, pool_kind in cursor.fetchall()]
+            cached = [(pk, pool_kind) for pk, pool_kind in _member_pool_rows(user)]
         user._guanxi_pools = cached
     return [pk for pk, pool_kind in cached if kind is None or pool_kind == kind]
 
