@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Count, Field, FloatField, Func, Value
+from django.db.models import Count, Field, FloatField, ForeignObject, Func, Value
 from django.db.models.lookups import In
 
 
@@ -116,3 +116,41 @@ class InArray(In):
 
 
 Field.register_lookup(InArray)
+
+
+class InIds(In):
+    """`field__in_ids=ids`: the `in` lookup for integer ids the application read from the
+    database itself (a manager's subordinates, a department subtree, granted records),
+    written into the statement as numbers instead of one placeholder each.
+
+    The data scope adds such a list to nearly every statement of a request (95 ids for a
+    regional manager, in about twenty statements of a customer's page). As placeholders,
+    Django prepared every value and psycopg split the statement at each of them on every
+    run: 17 ms of that page. The database sees the same constants, so the plans stay as
+    they were. Anything but whole numbers is refused, so no text reaches the SQL."""
+
+    lookup_name = "in_ids"
+
+    def get_prep_lookup(self):
+        if not self.rhs_is_direct_value():
+            return super().get_prep_lookup()
+        values = set()
+        for value in self.rhs:
+            if value is None:
+                continue
+            if type(value) is not int:
+                raise TypeError(f"in_ids takes whole numbers, not {type(value).__name__}")
+            values.add(value)
+        return sorted(values)
+
+    def as_sql(self, compiler, connection):
+        if not self.rhs_is_direct_value():
+            return super().as_sql(compiler, connection)
+        if not self.rhs:
+            raise EmptyResultSet
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} IN ({', '.join(map(str, self.rhs))})", lhs_params
+
+
+Field.register_lookup(InIds)
+ForeignObject.register_lookup(InIds)  # owner_id__in_ids: foreign keys keep their own lookups

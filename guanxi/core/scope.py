@@ -181,7 +181,7 @@ def _role_scope_q(user: User, model: type[models.Model], action: str) -> Q:
     if scope == DataScope.ALL:
         return Q()
     if scope == DataScope.SUBTREE and user.department_id:
-        return Q(owner__isnull=False, department_id__in=subtree_department_ids(user))
+        return Q(owner__isnull=False, department_id__in_ids=subtree_department_ids(user))
     if scope == DataScope.DEPARTMENT and user.department_id:
         return Q(owner__isnull=False, department_id=user.department_id)
     return Q(owner_id=user.pk)
@@ -237,7 +237,7 @@ def _grant_q(user: User, model: type[models.Model], write: bool, inline: bool = 
         if not ids:
             return None
         if inline and len(ids) <= GRANT_INLINE_LIMIT:
-            return Q(pk__in=ids)
+            return Q(pk__in_ids=ids)
     shares = RecordShare.objects.filter(
         audience,
         Q(expires_at__isnull=True) | Q(expires_at__gt=now),
@@ -260,7 +260,7 @@ def _grant_q(user: User, model: type[models.Model], write: bool, inline: bool = 
         if not ids:
             return None
         if len(ids) <= GRANT_INLINE_LIMIT:
-            return Q(pk__in=ids)
+            return Q(pk__in_ids=ids)
     return Q(pk__in=shares.values("object_id")) | Q(pk__in=team.values("object_id"))
 
 
@@ -384,7 +384,7 @@ def scope_parts(
         parts.append(grants)
     subordinates = subordinate_ids(user)
     if subordinates:
-        parts.append(Q(owner_id__in=sorted(subordinates)))
+        parts.append(Q(owner_id__in_ids=subordinates))
     pool_part = _pool_part(user, model, action) if pool else None
     if pool_part is not None:
         parts.append(pool_part)
@@ -556,7 +556,7 @@ def _empty(q: Q) -> bool:
                 return True
         elif (
             isinstance(child, tuple)  # not an expression (the pool rule's EXISTS)
-            and child[0].endswith("__in")
+            and child[0].endswith(("__in", "__in_ids"))
             and isinstance(child[1], list | tuple | set)
             and not child[1]
         ):

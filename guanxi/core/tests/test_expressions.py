@@ -62,3 +62,45 @@ def test_sql_rows_runs_the_statement_on_the_models_database(org):
         name="username",
     )
     assert rows == [("rep1",), ("rep3",)]
+
+
+def _compiled(queryset):
+    return queryset.query.get_compiler(using=queryset.db).as_sql()
+
+
+def test_in_ids_writes_the_ids_into_the_statement_and_finds_what_in_finds(org):
+    ids = [org.rep3.pk, org.rep1.pk, org.rep1.pk, None, 10**9]
+    queryset = User.objects.filter(pk__in_ids=ids).values_list("pk", flat=True)
+    sql, params = _compiled(queryset)
+    assert params == ()
+    assert f"IN ({', '.join(map(str, sorted({org.rep1.pk, org.rep3.pk, 10**9})))})" in sql
+    assert set(queryset) == set(User.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    assert set(queryset) == {org.rep1.pk, org.rep3.pk}
+    # Beside other conditions, their parameters stay parameters.
+    named = User.objects.filter(pk__in_ids=ids, username=org.rep1.username)
+    sql, params = _compiled(named)
+    assert params == (org.rep1.username,)
+    assert list(named) == [org.rep1]
+
+
+def test_in_ids_refuses_anything_but_whole_numbers(org):
+    for wrong in (["1); DROP TABLE core_user; --"], [1.5], [True], [str(org.rep1.pk)]):
+        with pytest.raises(TypeError):
+            User.objects.filter(pk__in_ids=wrong)
+
+
+def test_in_ids_of_nothing_finds_nothing_without_a_query(org):
+    with CaptureQueriesContext(connection) as captured:
+        assert list(User.objects.filter(pk__in_ids=[])) == []
+        assert list(User.objects.filter(pk__in_ids=[None])) == []
+    assert captured.captured_queries == []
+    # Negated, an empty list excludes nothing.
+    assert User.objects.exclude(pk__in_ids=[]).count() == User.objects.count()
+
+
+def test_in_ids_works_on_foreign_keys(org):
+    queryset = User.objects.filter(department_id__in_ids=[org.rep1.department_id])
+    sql, params = _compiled(queryset)
+    assert params == ()
+    assert org.rep1 in queryset
+    assert set(queryset) == set(User.objects.filter(department_id=org.rep1.department_id))

@@ -193,7 +193,7 @@ def pool_visibility_rule(user: User, model: type[models.Model]) -> Q:
     entries = PoolEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(model),
         object_id=OuterRef("pk"),
-        pool_id__in=ids,
+        pool_id__in_ids=ids,
     )
     return Q(Exists(entries))
 
