@@ -25,8 +25,9 @@ from guanxi.activities.models import (
     FollowUp,
 )
 from guanxi.activities.services import week_bounds
-from guanxi.core.models import PicklistOption, User
+from guanxi.core.models import User
 from guanxi.core.scope import ScopeFilter, can, subordinate_ids, with_parts
+from guanxi.core.selectors import picklist_option_rows
 
 # Periods and statuses of the "my activities" filters.
 PERIODS = ("today", "week", "overdue")
@@ -44,10 +45,8 @@ class KindOption:
 
 
 def activity_kinds(*, include_inactive: bool = False) -> dict[str, KindOption]:
-    """The activity types by value, in their order, with icon and colour (one query)."""
-    options = PicklistOption.objects.filter(picklist__code=ACTIVITY_TYPE_PICKLIST)
-    if not include_inactive:
-        options = options.filter(is_active=True)
+    """The activity types by value, in their order, with icon and colour (one query a
+    request)."""
     return {
         option.value: KindOption(
             value=option.value,
@@ -55,7 +54,8 @@ def activity_kinds(*, include_inactive: bool = False) -> dict[str, KindOption]:
             icon=option.icon or "bi-check2-square",
             color=option.color or "#6c757d",
         )
-        for option in options.order_by("sort_order", "id")
+        for option in picklist_option_rows(ACTIVITY_TYPE_PICKLIST)
+        if include_inactive or option.is_active
     }
 
 
@@ -63,9 +63,8 @@ def follow_up_channels() -> list[tuple[str, str]]:
     """(value, label) of the active follow-up channels, in their order."""
     return [
         (option.value, option.label)
-        for option in PicklistOption.objects.filter(
-            picklist__code=FOLLOW_UP_CHANNEL_PICKLIST, is_active=True
-        ).order_by("sort_order", "id")
+        for option in picklist_option_rows(FOLLOW_UP_CHANNEL_PICKLIST)
+        if option.is_active
     ]
 
 
@@ -336,8 +335,7 @@ def activity_history(*, record: models.Model, user: User, limit: int = 20) -> li
 def follow_ups(*, record: models.Model, user: User, limit: int = 20) -> list[FollowUp]:
     """The record's follow-up records, latest first, with channel labels."""
     channels = {
-        option.value: option.label
-        for option in PicklistOption.objects.filter(picklist__code=FOLLOW_UP_CHANNEL_PICKLIST)
+        option.value: option.label for option in picklist_option_rows(FOLLOW_UP_CHANNEL_PICKLIST)
     }
     records = list(
         FollowUp.objects.visible_to(user)

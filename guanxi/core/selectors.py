@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import chain
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.http import Http404
 
-from guanxi.core.models import ChangeRecord, OwnedModel, TimelineEntry, User
+from guanxi.core.models import ChangeRecord, OwnedModel, PicklistOption, TimelineEntry, User
+from guanxi.core.request_context import request_memo
 
 
-def record_get_visible(*, model: type[OwnedModel], pk, user: User) -> OwnedModel:
-    """The record if the user may see it; otherwise 404, never 403, so ids do not leak."""
+def record_get_visible(
+    *, model: type[OwnedModel], pk, user: User, related: Sequence[str] = ()
+) -> OwnedModel:
+    """The record if the user may see it; otherwise 404, never 403, so ids do not leak.
+    `related`: the foreign keys to read with it (select_related)."""
+    queryset = model.objects.visible_to(user)
+    if related:
+        queryset = queryset.select_related(*related)
     try:
-        return model.objects.visible_to(user).get(pk=pk)
+        return queryset.get(pk=pk)
     except (model.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 
@@ -89,3 +97,15 @@ def bounded_count(queryset: models.QuerySet, cap: int) -> tuple[int, bool]:
         if counted > cap:
             break
     return min(counted, cap), counted > cap
+
+
+def picklist_option_rows(code: str) -> tuple[PicklistOption, ...]:
+    """Every option of a picklist, inactive ones too, in their order: read once per request
+    (a customer's page shows the activity types and follow-up channels in several
+    sections). Callers pick the active ones themselves and must not change the options."""
+    return request_memo(
+        ("picklist", code),
+        lambda: tuple(
+            PicklistOption.objects.filter(picklist__code=code).order_by("sort_order", "id")
+        ),
+    )

@@ -67,6 +67,7 @@ account_registration = ModelRegistration(
     ],
     bulk_edit_fields=["industry", "kind", "status", "level", "source", "credit_rating"],
     list_select_related=["owner", "department", "industry", "status", "level"],
+    detail_select_related=["account_manager", "membership_level"],
     default_sort="-created_at",
     path_prefix="accounts",
     create=account_create,

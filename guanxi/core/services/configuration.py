@@ -19,6 +19,7 @@ from guanxi.core.models import (
     TaggedItem,
     User,
 )
+from guanxi.core.request_context import forget_request_memo
 from guanxi.core.services.organisation import require_administrator
 from guanxi.core.services.records import audit_record, snapshot
 
@@ -26,6 +27,7 @@ from guanxi.core.services.records import audit_record, snapshot
 def _save_audited(instance: models.Model, actor: User | None, before: dict | None) -> None:
     instance.full_clean()
     instance.save()
+    forget_request_memo()  # the rest of this request reads the new options
     after = snapshot(instance)
     if before is None:
         audit_record(instance=instance, action=ChangeAction.CREATE, actor=actor, after=after)

@@ -163,6 +163,9 @@ class ModelRegistration:
     # Fields the bulk "edit one field" action may set.
     bulk_edit_fields: Sequence[str] = ()
     list_select_related: Sequence[str] = ()
+    # Further related records the detail page shows beyond its sections' fields (read in
+    # the record's own statement, like the owner and the foreign keys of `detail_sections`).
+    detail_select_related: Sequence[str] = ()
     default_sort: str = "-created_at"
     page_sizes: Sequence[int] = (25, 50, 100)
     # Services. Signatures (keyword-only):

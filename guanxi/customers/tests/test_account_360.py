@@ -389,3 +389,55 @@ def test_role_admin_screen_switches_contact_details_off(client, en):
     assert Role.objects.get(pk=role_obj.pk).see_contact_details is False
     client.post(url, {**data, "see_contact_details": "on"})
     assert Role.objects.get(pk=role_obj.pk).see_contact_details is True
+
+
+def test_the_page_reads_related_records_with_the_account_and_each_picklist_once(client, en):
+    """The owner, department, picklist values and account manager come with the account's
+    own statement, and the activity types and follow-up channels are read once a request
+    although three sections show them."""
+    import datetime
+
+    from django.utils import timezone
+
+    from guanxi.activities.services import activity_create, follow_up_create
+
+    def option(code, value):
+        return PicklistOption.objects.get(picklist__code=code, value=value)
+
+    account = account_create(
+        actor=en.rep1,
+        data={
+            "name": "Related Reads",
+            "industry": option("industry", "it"),
+            "status": option("account_status", "deal"),
+            "level": option("customer_level", "key"),
+            "account_manager": en.rep2,
+        },
+    )
+    soon = timezone.now() + datetime.timedelta(days=1)
+    activity_create(
+        actor=en.rep1, data={"subject": "Call back", "start_at": soon}, regarding=account
+    )
+    follow_up_create(
+        actor=en.rep1,
+        regarding=account,
+        channel=option("follow_up_channel", "phone").value,
+        content="Talked about the order",
+    )
+    client.force_login(en.rep1)
+    client.get(detail(account))
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(detail(account))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Call back" in page and "Talked about the order" in page
+    assert option("industry", "it").label in page and en.rep2.display_name in page
+    statements = [query["sql"] for query in captured]
+    lazy_option_loads = [sql for sql in statements if 'WHERE "core_picklistoption"."id" = ' in sql]
+    assert lazy_option_loads == []
+    lazy_user_loads = [sql for sql in statements if 'WHERE "core_user"."id" = ' in sql]
+    assert len(lazy_user_loads) == 1  # the signed-in user, by the session
+    assert not [sql for sql in statements if 'WHERE "core_department"."id" = ' in sql]
+    for code in ("activity_type", "follow_up_channel"):
+        reads = [sql for sql in statements if "core_picklistoption" in sql and f"'{code}'" in sql]
+        assert len(reads) == 1, (code, reads)
