@@ -13,16 +13,10 @@ from guanxi.core.models import ChangeRecord, OwnedModel, PicklistOption, Timelin
 from guanxi.core.request_context import request_memo
 
 
-def record_get_visible(
-    *, model: type[OwnedModel], pk, user: User, related: Sequence[str] = ()
-) -> OwnedModel:
-    """The record if the user may see it; otherwise 404, never 403, so ids do not leak.
-    `related`: the foreign keys to read with it (select_related)."""
-    queryset = model.objects.visible_to(user)
-    if related:
-        queryset = queryset.select_related(*related)
+def record_get_visible(*, model: type[OwnedModel], pk, user: User) -> OwnedModel:
+    """The record if the user may see it; otherwise 404, never 403, so ids do not leak."""
     try:
-        return queryset.get(pk=pk)
+        return model.objects.visible_to(user).get(pk=pk)
     except (model.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 
@@ -109,3 +103,37 @@ def picklist_option_rows(code: str) -> tuple[PicklistOption, ...]:
             PicklistOption.objects.filter(picklist__code=code).order_by("sort_order", "id")
         ),
     )
+
+
+def attach_related(records: Sequence[models.Model], names: Sequence[str]) -> None:
+    """Fill the foreign keys `names` of `records` (one level: "owner", "industry") with one
+    `id IN (...)` query per related table, as if they had been read with select_related.
+
+    A page's statement joined to its lookups costs PostgreSQL more to plan than to run: it
+    searches the join orders of every joined table against the record table's indexes. The
+    account list joined to five (owner, department, three picklists) planned in 6-9 ms and
+    ran in under 1 ms on dataset L; this way the page reads its rows and then a user, a
+    department and the picklist options it shows, each read once however many rows show it.
+    Related rows are read without any data scope, like select_related (a list shows an
+    account's owner whoever may see that user)."""
+    if not records:
+        return
+    model = type(records[0])
+    fields = [model._meta.get_field(name) for name in names]
+    wanted: dict[type[models.Model], set] = {}
+    for field in fields:
+        if not (field.many_to_one or field.one_to_one) or field.auto_created:
+            raise ValueError(f"{field.name} is not a foreign key of {model.__name__}")
+        ids = wanted.setdefault(field.related_model, set())
+        ids.update(
+            value for record in records if (value := getattr(record, field.attname)) is not None
+        )
+    found = {
+        related: related._base_manager.in_bulk(sorted(ids)) if ids else {}
+        for related, ids in wanted.items()
+    }
+    for field in fields:
+        by_id = found[field.related_model]
+        for record in records:
+            value = getattr(record, field.attname)
+            field.set_cached_value(record, None if value is None else by_id.get(value))

@@ -48,7 +48,7 @@ from guanxi.core.models import (
     User,
 )
 from guanxi.core.scope import can, record_editable_by
-from guanxi.core.selectors import record_feed, record_get_visible
+from guanxi.core.selectors import attach_related, record_feed, record_get_visible
 from guanxi.core.services.attachments import attachment_upload, attachments_of
 from guanxi.core.services.configuration import record_tags_set, tags_of
 from guanxi.core.services.custom_fields import custom_fields_for
@@ -219,8 +219,6 @@ class RecordListView(RegistrationMixin, View):
         )
 
         queryset = reg.list_queryset(user)
-        if reg.list_select_related:
-            queryset = queryset.select_related(*reg.list_select_related)
 
         filterset = None
         filter_names: list[str] = []
@@ -279,6 +277,7 @@ class RecordListView(RegistrationMixin, View):
         records = list(queryset[offset : offset + page_size + 1])
         has_next = len(records) > page_size
         records = records[:page_size]
+        attach_related(records, reg.list_select_related)
         for column in columns:
             if column.prepare is not None:
                 column.prepare(records)
@@ -567,13 +566,13 @@ RECORD_META_RELATED = ("owner", "department", "created_by")
 
 def detail_related(reg) -> list[str]:
     """The related records a detail page shows: its meta (owner, department, creator), the
-    foreign keys among its sections' fields and the registration's extras. Read with the
-    record, they cost a join each instead of a query each."""
+    foreign keys among its sections' fields and the registration's extras. Read together
+    (`attach_related`), they cost a query per related table instead of one each."""
     section_fields = [name for _title, names in reg.detail_sections for name in names]
     related = []
     for name in [*RECORD_META_RELATED, *section_fields, *reg.detail_select_related]:
-        field = _model_field(reg.model, name.split("__", 1)[0])
-        if field is None or not (field.many_to_one or field.one_to_one) or name in related:
+        field = _model_field(reg.model, name)
+        if field is None or not field.concrete or not field.is_relation or name in related:
             continue
         related.append(name)
     return related
@@ -585,9 +584,9 @@ class RecordDetailView(RegistrationMixin, View):
         return self.render("detail", **self.detail_context(record))
 
     def get_record(self, pk) -> models.Model:
-        return record_get_visible(
-            model=self.model, pk=pk, user=self.request.user, related=detail_related(self.reg)
-        )
+        record = record_get_visible(model=self.model, pk=pk, user=self.request.user)
+        attach_related([record], detail_related(self.reg))
+        return record
 
     def detail_context(self, record, **extra: Any) -> dict[str, Any]:
         reg = self.reg

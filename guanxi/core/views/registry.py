@@ -162,9 +162,10 @@ class ModelRegistration:
     related_lists: list[RelatedListHook] = field(default_factory=list)
     # Fields the bulk "edit one field" action may set.
     bulk_edit_fields: Sequence[str] = ()
+    # Foreign keys the list shows, read for the page's rows with a query per related table
+    # (`attach_related`), not joined: joins cost PostgreSQL more to plan than to run.
     list_select_related: Sequence[str] = ()
-    # Further related records the detail page shows beyond its sections' fields (read in
-    # the record's own statement, like the owner and the foreign keys of `detail_sections`).
+    # Foreign keys the detail page shows beyond its meta and its sections' fields.
     detail_select_related: Sequence[str] = ()
     default_sort: str = "-created_at"
     page_sizes: Sequence[int] = (25, 50, 100)

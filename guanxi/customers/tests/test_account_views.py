@@ -833,3 +833,28 @@ def test_delete_and_assign_use_the_customers_services(client, en):
     from guanxi.customers.models import AccountContact
 
     assert not AccountContact.objects.filter(pk=link.pk).exists()  # account_delete unlinks
+
+
+def test_the_list_reads_its_rows_without_joins_and_each_lookup_table_once(client, en):
+    """The page's statement joins nothing (PostgreSQL plans joins to lookup tables for
+    longer than it runs the page); owners, departments and picklist values come with one
+    query per table and still show."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make(en.rep1, "Joinless One", industry=industry("it"))
+    make(en.rep1, "Joinless Two", industry=industry("retail"))
+    make(en.rep1, "Joinless Three")
+    client.force_login(en.rep1)
+    client.get(LIST)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(LIST)
+    page = response.content.decode()
+    assert "Joinless Three" in page
+    assert industry("it").label in page and industry("retail").label in page
+    assert en.rep1.display_name in page
+    statements = [query["sql"] for query in captured]
+    rows = [sql for sql in statements if 'FROM "customers_account"' in sql]
+    assert rows and not [sql for sql in rows if " JOIN " in sql]
+    options = [sql for sql in statements if 'FROM "core_picklistoption"' in sql]
+    assert len(options) == 1  # industry, status and level together
