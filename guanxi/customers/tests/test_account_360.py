@@ -438,6 +438,9 @@ def test_the_page_reads_related_records_with_the_account_and_each_picklist_once(
     lazy_user_loads = [sql for sql in statements if 'WHERE "core_user"."id" = ' in sql]
     assert len(lazy_user_loads) == 1  # the signed-in user, by the session
     assert not [sql for sql in statements if 'WHERE "core_department"."id" = ' in sql]
+    # The open activities' owner and account are read after their rows, not joined.
+    activity_rows = [sql for sql in statements if 'FROM "activities_activity"' in sql]
+    assert activity_rows and not [sql for sql in activity_rows if " JOIN " in sql]
     for code in ("activity_type", "follow_up_channel"):
         reads = [sql for sql in statements if "core_picklistoption" in sql and f"'{code}'" in sql]
         assert len(reads) == 1, (code, reads)
