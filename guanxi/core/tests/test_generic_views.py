@@ -406,3 +406,20 @@ def test_record_url_maker_matches_reverse():
     registration = get_registration(Account)
     make = registration.record_url_maker("detail")
     assert make(42) == registration.url("detail", 42) == "/customers/accounts/42/"
+
+
+def test_describe_changes_reads_only_the_related_records_it_is_not_given(
+    org, account_model, django_assert_num_queries
+):
+    it, retail = industry("it"), industry("retail")
+    account = make(account_model, org.rep1, "Known", industry=it)
+    record_update(instance=account, data={"industry": retail}, actor=org.rep1)
+    changes = list(ChangeRecord.objects.filter(object_id=account.pk, action=ChangeAction.UPDATE))
+    with django_assert_num_queries(0), translation.override("en"):
+        described = describe_changes(account_model, changes, [], known=[it, retail])
+    lines = {line["label"]: (line["old"], line["new"]) for line in described[changes[0].pk]}
+    assert lines["industry"] == ("Information technology", "Retail")
+    with django_assert_num_queries(1), translation.override("en"):
+        described = describe_changes(account_model, changes, [], known=[retail])
+    lines = {line["label"]: (line["old"], line["new"]) for line in described[changes[0].pk]}
+    assert lines["industry"] == ("Information technology", "Retail")

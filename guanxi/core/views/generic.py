@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import messages
@@ -469,10 +470,14 @@ CHANGE_LABELS = {
 
 
 def describe_changes(
-    model: type[models.Model], changes: list[ChangeRecord], custom_fields: list
+    model: type[models.Model],
+    changes: list[ChangeRecord],
+    custom_fields: list,
+    known: Iterable[models.Model] = (),
 ) -> dict[int, list[dict[str, str]]]:
     """Each change record's field changes as readable lines: verbose names, choice labels,
-    related objects' names (looked up once per related model, not per line)."""
+    related objects' names (looked up once per related model, not per line; `known`: the
+    related records the page has already read, such as the record's owner)."""
     custom_by_key = {field.key: field for field in custom_fields}
     wanted: dict[type[models.Model], set] = defaultdict(set)
     for change in changes:
@@ -489,10 +494,14 @@ def describe_changes(
                 for value in (old, new):
                     if value is not None:
                         wanted[field.related_model].add(value)
-    found: dict[type[models.Model], dict] = {}
+    found: dict[type[models.Model], dict] = defaultdict(dict)
+    for instance in known:
+        found[type(instance)][instance.pk] = instance
     for related, ids in wanted.items():
-        manager = getattr(related, "all_objects", related._default_manager)
-        found[related] = manager.in_bulk(list(ids))
+        missing = [pk for pk in ids if pk not in found[related]]
+        if missing:
+            manager = getattr(related, "all_objects", related._default_manager)
+            found[related].update(manager.in_bulk(missing))
 
     def show(field, value) -> str:
         if value is None or value == "":
@@ -578,6 +587,16 @@ def detail_related(reg) -> list[str]:
     return related
 
 
+def _read_related(record: models.Model, names: Iterable[str]) -> list[models.Model]:
+    """The related records of `names` already read with `record` (none is read here)."""
+    found = []
+    for name in names:
+        field = record._meta.get_field(name)
+        if field.is_cached(record) and (value := field.get_cached_value(record)) is not None:
+            found.append(value)
+    return found
+
+
 class RecordDetailView(RegistrationMixin, View):
     def get(self, request, pk):
         record = self.get_record(pk)
@@ -630,7 +649,9 @@ class RecordDetailView(RegistrationMixin, View):
             )
         feed = record_feed(record=record)
         changes = [item["entry"] for item in feed if item["type"] == "change"]
-        described = describe_changes(self.model, changes, custom_fields)
+        described = describe_changes(
+            self.model, changes, custom_fields, known=_read_related(record, detail_related(reg))
+        )
         for item in feed:
             if item["type"] == "change":
                 item["lines"] = described.get(item["entry"].pk, [])
