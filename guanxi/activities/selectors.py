@@ -88,12 +88,15 @@ def _with_assignees(queryset: QuerySet[Activity]) -> QuerySet[Activity]:
     return queryset.select_related(*ROW_RELATED).prefetch_related(_assignees())
 
 
-def _rows_of(queryset: QuerySet[Activity], *, user: User, limit: int) -> list[Activity]:
+def _rows_of(
+    queryset: QuerySet[Activity], *, user: User, limit: int, record: models.Model
+) -> list[Activity]:
     """A customer section's rows, decorated. Their owner, account and contact are read
-    after the rows (`attach_related`): joined, the account's sixty columns made compiling
-    and planning the statement cost more than running it."""
+    after the rows (`attach_related`; the page's own record is not read again): joined,
+    the account's sixty columns made compiling and planning the statement cost more than
+    running it."""
     rows = list(queryset.prefetch_related(_assignees())[:limit])
-    attach_related(rows, ROW_RELATED)
+    attach_related(rows, ROW_RELATED, known=[record])
     return decorate_activities(rows, user=user)
 
 
@@ -332,7 +335,7 @@ def open_activities(*, record: models.Model, user: User, limit: int = 50) -> lis
         .filter(_regarding_q(record), status=ActivityStatus.OPEN)
         .order_by("due_at", "pk")
     )
-    return _rows_of(activities, user=user, limit=limit)
+    return _rows_of(activities, user=user, limit=limit, record=record)
 
 
 def activity_history(*, record: models.Model, user: User, limit: int = 20) -> list[Activity]:
@@ -343,7 +346,7 @@ def activity_history(*, record: models.Model, user: User, limit: int = 20) -> li
         .exclude(status=ActivityStatus.OPEN)
         .order_by("-due_at", "-pk")
     )
-    return _rows_of(activities, user=user, limit=limit)
+    return _rows_of(activities, user=user, limit=limit, record=record)
 
 
 def follow_ups(*, record: models.Model, user: User, limit: int = 20) -> list[FollowUp]:

@@ -52,3 +52,13 @@ def test_only_foreign_keys_can_be_attached(org):
     account = account_create(actor=org.rep1, data={"name": "A"})
     with pytest.raises(ValueError):
         attach_related([account], ["name"])
+
+
+def test_known_related_records_are_used_instead_of_read_again(org):
+    account = account_create(actor=org.rep1, data={"name": "Known"})
+    records = list(Account.objects.filter(pk=account.pk))
+    owner = org.rep1
+    with CaptureQueriesContext(connection) as captured:
+        attach_related(records, ["owner"], known=[owner])
+    assert len(captured) == 0
+    assert records[0].owner is owner

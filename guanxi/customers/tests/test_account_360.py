@@ -441,6 +441,8 @@ def test_the_page_reads_related_records_with_the_account_and_each_picklist_once(
     # The open activities' owner and account are read after their rows, not joined.
     activity_rows = [sql for sql in statements if 'FROM "activities_activity"' in sql]
     assert activity_rows and not [sql for sql in activity_rows if " JOIN " in sql]
+    # ... and the page's account is not read again for them.
+    assert not [sql for sql in statements if '"customers_account"."id" IN (' in sql]
     for code in ("activity_type", "follow_up_channel"):
         reads = [sql for sql in statements if "core_picklistoption" in sql and f"'{code}'" in sql]
         assert len(reads) == 1, (code, reads)
