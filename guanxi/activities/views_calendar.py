@@ -36,8 +36,7 @@ from guanxi.activities.models import ACTIVITY_TYPE_PICKLIST, Activity, CalendarF
 from guanxi.core.api.errors import django_errors
 from guanxi.core.exceptions import ActionNotAllowed, NotVisible, VersionConflict
 from guanxi.core.scope import can
-from guanxi.core.selectors import record_get_visible
-from guanxi.core.services.configuration import picklist_options
+from guanxi.core.selectors import picklist_options, record_get_visible
 
 VIEWS = {"timeGridDay", "timeGridWeek", "dayGridMonth", "listWeek", "multiMonthYear"}
 

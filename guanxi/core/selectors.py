@@ -93,15 +93,20 @@ def bounded_count(queryset: models.QuerySet, cap: int) -> tuple[int, bool]:
     return min(counted, cap), counted > cap
 
 
+def picklist_options(code: str, *, include_inactive: bool = False):
+    """The options of a picklist in their order (the active ones unless asked)."""
+    options = PicklistOption.objects.filter(picklist__code=code)
+    if not include_inactive:
+        options = options.filter(is_active=True)
+    return options.order_by("sort_order", "id")
+
+
 def picklist_option_rows(code: str) -> tuple[PicklistOption, ...]:
     """Every option of a picklist, inactive ones too, in their order: read once per request
     (a customer's page shows the activity types and follow-up channels in several
     sections). Callers pick the active ones themselves and must not change the options."""
     return request_memo(
-        ("picklist", code),
-        lambda: tuple(
-            PicklistOption.objects.filter(picklist__code=code).order_by("sort_order", "id")
-        ),
+        ("picklist", code), lambda: tuple(picklist_options(code, include_inactive=True))
     )
 
 
@@ -131,16 +136,26 @@ def attach_related(
         ids.update(
             value for record in records if (value := getattr(record, field.attname)) is not None
         )
-    found: dict[type[models.Model], dict] = {related: {} for related in wanted}
-    for instance in known:
-        if type(instance) in found:
-            found[type(instance)][instance.pk] = instance
-    for related, ids in wanted.items():
-        missing = sorted(pk for pk in ids if pk not in found[related])
-        if missing:
-            found[related].update(related._base_manager.in_bulk(missing))
+    found = related_by_id(wanted, known)
     for field in fields:
         by_id = found[field.related_model]
         for record in records:
             value = getattr(record, field.attname)
             field.set_cached_value(record, None if value is None else by_id.get(value))
+
+
+def related_by_id(
+    wanted: dict[type[models.Model], set], known: Iterable[models.Model] = ()
+) -> dict[type[models.Model], dict]:
+    """{model: {id: record}} for the ids `wanted` of each model: the `known` records as
+    they are, the others read with one `id IN (...)` per model, soft-deleted ones too (as a
+    foreign key reads them)."""
+    found: dict[type[models.Model], dict] = {related: {} for related in wanted}
+    for instance in known:
+        if type(instance) in found:
+            found[type(instance)][instance.pk] = instance
+    for related, ids in wanted.items():
+        missing = [pk for pk in ids if pk not in found[related]]
+        if missing:
+            found[related].update(related._base_manager.in_bulk(missing))
+    return found

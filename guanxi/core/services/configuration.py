@@ -114,13 +114,6 @@ def picklist_options_reorder(
             picklist_option_update(option=option, actor=actor, sort_order=order)
 
 
-def picklist_options(code: str, *, include_inactive: bool = False):
-    options = PicklistOption.objects.filter(picklist__code=code)
-    if not include_inactive:
-        options = options.filter(is_active=True)
-    return options.order_by("sort_order", "id")
-
-
 CUSTOM_FIELD_EDITABLE = {
     "label_zh",
     "label_en",

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import factory
 
-from guanxi.core.models import Department, Role, User
+from guanxi.core.models import Department, PicklistOption, Role, User
 from guanxi.core.services.organisation import department_create, user_create
 
 
@@ -27,6 +27,11 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 def role(code: str) -> Role:
     return Role.objects.get(code=code)
+
+
+def picklist_option(code: str, value: str) -> PicklistOption:
+    """A seeded picklist option, by its picklist's code and its value."""
+    return PicklistOption.objects.get(picklist__code=code, value=value)
 
 
 def user_with_permissions(permissions: dict[str, list[str]], code: str = "limited") -> User:

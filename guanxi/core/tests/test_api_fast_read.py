@@ -14,35 +14,27 @@ from rest_framework.test import APIRequestFactory
 from guanxi.core.api.base import OwnedRecordSerializer, OwnedRecordViewSet, prefetch_links
 from guanxi.core.api.registry import registered_viewsets
 from guanxi.core.api.testing import api_client
-from guanxi.core.models import PicklistOption
+from guanxi.core.tests.factories import picklist_option as option
 from guanxi.core.tests.leak import leak_maker, load_all_makers
 from guanxi.customers.api import AccountSerializer
 from guanxi.customers.models import Account
 from guanxi.customers.services import account_create
+from guanxi.customers.tests.factories import classified_account
 
 pytestmark = pytest.mark.django_db
 
 
-def option(code, value):
-    return PicklistOption.objects.get(picklist__code=code, value=value)
-
-
 def full_account(org):
     parent = account_create(actor=org.rep1, data={"name": "集团总部"})
-    return account_create(
+    return classified_account(
         actor=org.rep1,
-        data={
-            "name": "深圳南方电子有限公司",
-            "industry": option("industry", "it"),
-            "status": option("account_status", "deal"),
-            "credit_rating": option("credit_rating", "a"),
-            "level": option("customer_level", "key"),
-            "account_manager": org.rep2,
-            "parent": parent,
-            "phone": "0755-8888 6666",
-            "annual_revenue": "1200000.50",
-            "employees": 80,
-        },
+        name="深圳南方电子有限公司",
+        account_manager=org.rep2,
+        credit_rating=option("credit_rating", "a"),
+        parent=parent,
+        phone="0755-8888 6666",
+        annual_revenue="1200000.50",
+        employees=80,
     )
 
 

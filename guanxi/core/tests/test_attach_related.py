@@ -4,16 +4,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from guanxi.core.models import PicklistOption
 from guanxi.core.selectors import attach_related
+from guanxi.core.tests.factories import picklist_option as option
 from guanxi.customers.models import Account
 from guanxi.customers.services import account_create
 
 pytestmark = pytest.mark.django_db
-
-
-def option(code, value):
-    return PicklistOption.objects.get(picklist__code=code, value=value)
 
 
 def test_foreign_keys_are_filled_with_one_query_per_table(org):

@@ -49,7 +49,12 @@ from guanxi.core.models import (
     User,
 )
 from guanxi.core.scope import can, record_editable_by
-from guanxi.core.selectors import attach_related, record_feed, record_get_visible
+from guanxi.core.selectors import (
+    attach_related,
+    record_feed,
+    record_get_visible,
+    related_by_id,
+)
 from guanxi.core.services.attachments import attachment_upload, attachments_of
 from guanxi.core.services.configuration import record_tags_set, tags_of
 from guanxi.core.services.custom_fields import custom_fields_for
@@ -494,14 +499,7 @@ def describe_changes(
                 for value in (old, new):
                     if value is not None:
                         wanted[field.related_model].add(value)
-    found: dict[type[models.Model], dict] = defaultdict(dict)
-    for instance in known:
-        found[type(instance)][instance.pk] = instance
-    for related, ids in wanted.items():
-        missing = [pk for pk in ids if pk not in found[related]]
-        if missing:
-            manager = getattr(related, "all_objects", related._default_manager)
-            found[related].update(manager.in_bulk(missing))
+    found = related_by_id(wanted, known)
 
     def show(field, value) -> str:
         if value is None or value == "":

@@ -59,3 +59,22 @@ def _register_contact_makers():
 
 
 _register_contact_makers()
+
+
+def classified_account(*, actor, name: str, account_manager, **data) -> Account:
+    """An account with the lookups its pages and API show set: industry IT, status "deal",
+    level "key" and an account manager (plus any other `data`)."""
+    from guanxi.core.tests.factories import picklist_option
+    from guanxi.customers.services import account_create
+
+    return account_create(
+        actor=actor,
+        data={
+            "name": name,
+            "industry": picklist_option("industry", "it"),
+            "status": picklist_option("account_status", "deal"),
+            "level": picklist_option("customer_level", "key"),
+            "account_manager": account_manager,
+            **data,
+        },
+    )

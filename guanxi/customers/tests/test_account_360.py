@@ -400,20 +400,10 @@ def test_the_page_reads_related_records_with_the_account_and_each_picklist_once(
     from django.utils import timezone
 
     from guanxi.activities.services import activity_create, follow_up_create
+    from guanxi.core.tests.factories import picklist_option as option
+    from guanxi.customers.tests.factories import classified_account
 
-    def option(code, value):
-        return PicklistOption.objects.get(picklist__code=code, value=value)
-
-    account = account_create(
-        actor=en.rep1,
-        data={
-            "name": "Related Reads",
-            "industry": option("industry", "it"),
-            "status": option("account_status", "deal"),
-            "level": option("customer_level", "key"),
-            "account_manager": en.rep2,
-        },
-    )
+    account = classified_account(actor=en.rep1, name="Related Reads", account_manager=en.rep2)
     soon = timezone.now() + datetime.timedelta(days=1)
     activity_create(
         actor=en.rep1, data={"subject": "Call back", "start_at": soon}, regarding=account

@@ -5,17 +5,14 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 
 from guanxi.core.api.testing import api_client
-from guanxi.core.models import ChangeAction, ChangeRecord, PicklistOption, RecordShare
+from guanxi.core.models import ChangeAction, ChangeRecord, RecordShare
+from guanxi.core.tests.factories import picklist_option as option
 from guanxi.customers.models import Account
 from guanxi.customers.services import account_create
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/accounts/"
-
-
-def option(code, value):
-    return PicklistOption.objects.get(picklist__code=code, value=value)
 
 
 def test_create_with_every_field_normalises_through_the_service(org):

@@ -18,6 +18,7 @@ from guanxi.core.models import (
 )
 from guanxi.core.services.configuration import custom_field_create
 from guanxi.core.services.records import record_create, record_update
+from guanxi.core.tests.factories import picklist_option as option
 from guanxi.customers.models import Account
 
 pytestmark = pytest.mark.django_db
@@ -633,8 +634,6 @@ def test_share_form_needs_a_target(client, en):
 
 
 # --- The full form through the customers services -------------------------------------------
-def option(code, value):
-    return PicklistOption.objects.get(picklist__code=code, value=value)
 
 
 def test_form_saves_every_field_through_the_services(client, en):

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from django.urls import reverse
 
-from guanxi.core.models import PicklistOption
+from guanxi.core.tests.factories import picklist_option as option
 from guanxi.customers.services import account_create
 from guanxi.customers.statistics import DIMENSIONS
 
@@ -22,10 +22,6 @@ def en(org):
         user.language = "en"
         user.save(update_fields=["language"])
     return org
-
-
-def option(code, value):
-    return PicklistOption.objects.get(picklist__code=code, value=value)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from guanxi.core.models import (
     PicklistOption,
     TimelineEntry,
 )
+from guanxi.core.tests.factories import picklist_option as option
 from guanxi.leads.models import (
     AssignmentRule,
     Lead,
@@ -26,10 +27,6 @@ from guanxi.leads.services.leads import lead_create
 from guanxi.leads.tests.factories import make_lead, make_pool, make_web_form
 
 pytestmark = pytest.mark.django_db
-
-
-def option(code, value):
-    return PicklistOption.objects.get(picklist__code=code, value=value)
 
 
 def rule(org, name="rule", action="user", members=(), **data):

@@ -5,7 +5,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from guanxi.core.exceptions import ActionNotAllowed
-from guanxi.core.models import ChangeRecord, PicklistOption, Role
+from guanxi.core.models import ChangeRecord, Role
+from guanxi.core.tests.factories import picklist_option as option
 from guanxi.customers.services import account_bulk_create, account_create, account_update
 from guanxi.customers.tests.factories import make_account
 from guanxi.sales.models import (
@@ -22,10 +23,6 @@ from guanxi.sales.services import catalogue as services
 from guanxi.sales.services.opportunities import opportunity_create, opportunity_lose
 
 pytestmark = pytest.mark.django_db
-
-
-def option(code, value):
-    return PicklistOption.objects.get(picklist__code=code, value=value)
 
 
 def category(org, name, parent=None):
